@@ -1,0 +1,247 @@
+#include "autograd/graph.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <unordered_set>
+#include <utility>
+
+#include "autograd/parallel.h"
+
+namespace recgrad {
+namespace {
+
+thread_local bool g_grad_enabled = true;
+
+bool needs_grad(const TensorImpl& t) { return t.grad_fn != nullptr || t.requires_grad; }
+
+void check_grad_shape(const char* op, size_t i, const Shape& expected, const Shape& got) {
+  if (expected.numel() != got.numel())
+    throw UsageError(detail::str_cat(op, " backward: gradient for input ", i, " has shape ", got,
+                                     ", expected ", expected));
+}
+
+}  // namespace
+
+bool grad_enabled() { return g_grad_enabled; }
+
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+
+Node::Node(const char* op, std::vector<std::shared_ptr<TensorImpl>> inputs, BackwardFn backward,
+           Shape out_shape)
+    : op_(op), inputs_(std::move(inputs)), backward_(std::move(backward)),
+      out_shape_(std::move(out_shape)) {}
+
+Node::~Node() {
+  // Destroying a chain recursively (impl -> node -> impl -> ...) would use stack proportional
+  // to its length. Instead, unlink nodes that only this chain owns onto an explicit stack.
+  std::vector<std::shared_ptr<TensorImpl>> stack = std::move(inputs_);
+  backward_ = nullptr;  // captured inputs are still held by `stack`, so this stays shallow
+  while (!stack.empty()) {
+    std::shared_ptr<TensorImpl> impl = std::move(stack.back());
+    stack.pop_back();
+    if (impl.use_count() == 1 && impl->grad_fn && impl->grad_fn.use_count() == 1) {
+      Node& next = *impl->grad_fn;
+      for (auto& in : next.inputs_) stack.push_back(std::move(in));
+      next.inputs_.clear();
+      next.backward_ = nullptr;
+    }
+  }  // each impl dies here with a node that no longer owns anything
+}
+
+Tensor record(const char* op, Tensor out, const std::vector<Tensor>& inputs, BackwardFn backward) {
+  if (!g_grad_enabled) return out;
+  bool any = false;
+  for (const Tensor& t : inputs) any = any || (t.defined() && needs_grad(*t.impl()));
+  if (!any) return out;
+  std::vector<std::shared_ptr<TensorImpl>> impls;
+  impls.reserve(inputs.size());
+  for (const Tensor& t : inputs) impls.push_back(t.impl_ptr());
+  out.impl()->grad_fn =
+      std::make_shared<Node>(op, std::move(impls), std::move(backward), out.shape());
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GradSink: routes a gradient either into the producing node's pending gradient (non-leaf) or
+// into the leaf's accumulated .grad.
+
+bool GradSink::wants(size_t i) const {
+  const auto& in = node_->inputs_.at(i);
+  return in && needs_grad(*in);
+}
+
+Tensor& GradSink::dense(size_t i) {
+  TensorImpl& in = *node_->inputs_.at(i);
+  Tensor& slot = in.grad_fn ? in.grad_fn->grad_ : in.grad_dense;
+  if (!slot.defined()) slot = zeros(in.shape);
+  return slot;
+}
+
+void GradSink::add(size_t i, Tensor g) {
+  if (!wants(i)) return;
+  TensorImpl& in = *node_->inputs_.at(i);
+  check_grad_shape(node_->op(), i, in.shape, g.shape());
+  Tensor& slot = in.grad_fn ? in.grad_fn->grad_ : in.grad_dense;
+  if (!slot.defined()) {
+    // Adopt a fresh buffer; copy one that something else (another input's slot, a saved
+    // tensor) also holds, since the slot is later accumulated into in place.
+    const bool exclusive = g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1;
+    slot = exclusive ? g : g.clone();
+    if (slot.shape() != in.shape) slot.impl()->shape = in.shape;
+    return;
+  }
+  detail::add_into(slot, g);
+}
+
+void GradSink::add_sparse(size_t i, RowSparseGrad g) {
+  if (!wants(i)) return;
+  TensorImpl& in = *node_->inputs_.at(i);
+  auto& parts = in.grad_fn ? in.grad_fn->sparse_grad_ : in.grad_sparse;
+  parts.push_back(std::move(g));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The engine.
+
+class Engine {
+ public:
+  static void run(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
+    TensorImpl& r = *root.impl();
+    if (!r.grad_fn) {  // a leaf: its gradient is the output gradient itself
+      if (r.grad_dense.defined()) detail::add_into(r.grad_dense, grad_output);
+      else r.grad_dense = grad_output.clone();
+      return;
+    }
+    const std::vector<std::shared_ptr<Node>> order = topological_order(r.grad_fn);
+    order.front()->grad_ = grad_output.clone();
+    for (const auto& node : order) {
+      Tensor g = take_gradient(*node);
+      if (g.defined()) {
+        GradSink sink(node.get());
+        node->backward_(g, sink);
+      }
+      if (!retain_graph) {
+        // Free what backward needed; `order` keeps every node alive until the loop ends.
+        node->backward_ = nullptr;
+        node->inputs_.clear();
+        node->released_ = true;
+      }
+    }
+  }
+
+ private:
+  // Nodes reachable from `root`, each before all nodes it feeds into (reverse post-order of an
+  // iterative depth-first search: no recursion, so 100k-node chains are fine).
+  static std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
+    std::vector<std::shared_ptr<Node>> post;
+    std::unordered_set<Node*> seen{root.get()};
+    std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root, 0}};
+    while (!stack.empty()) {
+      auto& [node, next] = stack.back();
+      if (node->released_)
+        throw UsageError(detail::str_cat(
+            "backward: the graph through '", node->op(),
+            "' was already freed by an earlier backward(); pass retain_graph=true to the first "
+            "backward to run backward twice"));
+      if (next < node->inputs_.size()) {
+        const auto& in = node->inputs_[next++];
+        if (in && in->grad_fn && seen.insert(in->grad_fn.get()).second)
+          stack.emplace_back(in->grad_fn, 0);
+      } else {
+        post.push_back(std::move(node));
+        stack.pop_back();
+      }
+    }
+    std::reverse(post.begin(), post.end());
+    return post;
+  }
+
+  // The node's output gradient with any row-sparse parts folded in; resets the node's slots.
+  static Tensor take_gradient(Node& node) {
+    Tensor g = std::move(node.grad_);
+    node.grad_ = Tensor();
+    if (!node.sparse_grad_.empty()) {
+      if (!g.defined()) g = zeros(node.out_shape_);
+      for (const RowSparseGrad& part : node.sparse_grad_) detail::scatter_rows_into(g, part);
+      node.sparse_grad_.clear();
+    }
+    return g;
+  }
+};
+
+namespace detail {
+
+void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
+  RECGRAD_CHECK(root.defined(), "backward: called on an undefined tensor");
+  if (!needs_grad(*root.impl()))
+    throw UsageError("backward: tensor of shape " + root.shape().str() +
+                     " does not require grad (no input had requires_grad, or it was computed "
+                     "under NoGradGuard)");
+  RECGRAD_CHECK(grad_output.shape() == root.shape(), "backward: gradient of shape ",
+                grad_output.shape(), " does not match output of shape ", root.shape());
+  Engine::run(root, grad_output, retain_graph);
+}
+
+void add_into(Tensor& dst, const Tensor& src) {
+  RECGRAD_CHECK(dst.numel() == src.numel(), "add_into: ", dst.shape(), " += ", src.shape());
+  float* d = dst.data();
+  const float* s = src.data();
+  parallel_for(dst.numel(), kGrainCheap, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) d[i] += s[i];
+  });
+}
+
+void scatter_rows_into(Tensor& dst, const RowSparseGrad& g) {
+  const int64_t width = dst.shape().empty() ? 1 : dst.numel() / dst.shape()[0];
+  float* d = dst.data();
+  const float* v = g.values.data();
+  // Rows of one coalesced part are unique, so rows can be written in parallel.
+  parallel_for(static_cast<int64_t>(g.rows.size()), std::max<int64_t>(1, kGrainCheap / width),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t k = b; k < e; ++k) {
+                   float* row = d + g.rows[k] * width;
+                   const float* src = v + k * width;
+                   for (int64_t j = 0; j < width; ++j) row[j] += src[j];
+                 }
+               });
+}
+
+RowSparseGrad coalesce(const std::vector<RowSparseGrad>& parts, const Shape& table_shape) {
+  const int64_t width = table_shape.numel() / std::max<int64_t>(1, table_shape[0]);
+  if (parts.size() == 1) return parts[0];
+  // Stable sort of every (row, source) pair by row: equal rows keep arrival order, so sums
+  // are taken in a fixed order whatever the thread count.
+  std::vector<std::pair<int64_t, const float*>> entries;
+  for (const RowSparseGrad& p : parts)
+    for (size_t k = 0; k < p.rows.size(); ++k)
+      entries.emplace_back(p.rows[k], p.values.data() + static_cast<int64_t>(k) * width);
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  RowSparseGrad out;
+  std::vector<size_t> starts;
+  for (size_t k = 0; k < entries.size(); ++k)
+    if (k == 0 || entries[k].first != entries[k - 1].first) {
+      starts.push_back(k);
+      out.rows.push_back(entries[k].first);
+    }
+  starts.push_back(entries.size());
+  Shape vshape = table_shape;
+  vshape[0] = static_cast<int64_t>(out.rows.size());
+  out.values = Tensor::empty(vshape);
+  float* v = out.values.data();
+  parallel_for(static_cast<int64_t>(out.rows.size()), std::max<int64_t>(1, kGrainCheap / width),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t r = b; r < e; ++r) {
+                   float* dst = v + r * width;
+                   std::memcpy(dst, entries[starts[r]].second, sizeof(float) * width);
+                   for (size_t k = starts[r] + 1; k < starts[r + 1]; ++k)
+                     for (int64_t j = 0; j < width; ++j) dst[j] += entries[k].second[j];
+                 }
+               });
+  return out;
+}
+
+}  // namespace detail
+}  // namespace recgrad
