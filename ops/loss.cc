@@ -1,0 +1,257 @@
+#include "ops/loss.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "autograd/graph.h"
+#include "autograd/parallel.h"
+
+namespace recgrad {
+namespace {
+
+// Every transcendental call in the loss kernels goes through these two, so a faster (vectorised
+// or approximate) exp/log1p can be swapped in at one place.
+inline float exp_f(float x) { return std::exp(x); }
+inline float log1p_f(float x) { return std::log1p(x); }
+
+// softplus(x) = log(1 + eˣ) = max(x,0) + log1p(e^-|x|): the exponent is never positive, so
+// neither overflows at |x| = 1000.
+inline float softplus(float x) { return std::max(x, 0.f) + log1p_f(exp_f(-std::abs(x))); }
+
+// σ(x) from e^-|x| on both sides of 0, for the same reason.
+inline float sigmoid(float x) {
+  const float e = exp_f(-std::abs(x));
+  const float r = 1.f / (1.f + e);
+  return x >= 0.f ? r : e * r;
+}
+
+// The scale a scalar loss's upstream gradient gets per counted element (kMean divides by the
+// count; nothing counted gives 0 rather than 0/0).
+float reduction_scale(Reduction reduction, float g, int64_t count) {
+  if (reduction == Reduction::kSum) return g;
+  return count > 0 ? static_cast<float>(static_cast<double>(g) / static_cast<double>(count)) : 0.f;
+}
+
+// The mean or sum of a loss whose terms were summed in double.
+Tensor reduce_total(Reduction reduction, double total, int64_t count) {
+  if (reduction == Reduction::kMean) total = count > 0 ? total / static_cast<double>(count) : 0.0;
+  return scalar(static_cast<float>(total));
+}
+
+// Marks a loss whose gradient with respect to b is minus that with respect to a (mse, bpr):
+// backward then negates da instead of evaluating a second derivative (and its exps).
+struct NegatedGradA {};
+
+// d_i = f(a_i, b_i)·g_i (per-element upstream gradient pg) or f(a_i, b_i)·s (shared scale).
+template <typename F>
+Tensor scaled_grad(const Tensor& a, const Tensor& b, const float* pg, float s, int64_t grain,
+                   const F& f) {
+  Tensor d = Tensor::empty(a.shape());
+  const float* pa = a.data();
+  const float* pb = b.data();
+  float* pd = d.data();
+  detail::parallel_for(a.numel(), grain, [&](int64_t lo, int64_t hi) {
+    if (pg) {
+      for (int64_t i = lo; i < hi; ++i) pd[i] = f(pa[i], pb[i]) * pg[i];
+    } else {
+      for (int64_t i = lo; i < hi; ++i) pd[i] = f(pa[i], pb[i]) * s;
+    }
+  });
+  return d;
+}
+
+// A loss l(a_i, b_i) over two inputs of one shape, reduced by `reduction`. `value` gives l,
+// `grad_a` and `grad_b` give ∂l/∂a and ∂l/∂b (grad_b may be NegatedGradA). The sum runs over
+// fixed chunks of `grain` elements, each accumulated in double, so it is the same at any
+// thread count.
+template <typename Value, typename GradA, typename GradB>
+Tensor pointwise_loss(const char* op, const Tensor& a, const Tensor& b, Reduction reduction,
+                      int64_t grain, const Value& value, const GradA& grad_a,
+                      const GradB& grad_b) {
+  RECGRAD_CHECK(a.shape() == b.shape(), op, ": shapes ", a.shape(), " and ", b.shape(),
+                " differ (the loss pairs elements one to one; broadcast explicitly)");
+  const int64_t n = a.numel();
+  const float* pa = a.data();
+  const float* pb = b.data();
+  Tensor out;
+  if (reduction == Reduction::kNone) {
+    out = Tensor::empty(a.shape());
+    float* po = out.data();
+    detail::parallel_for(n, grain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) po[i] = value(pa[i], pb[i]);
+    });
+  } else {
+    const double total = detail::chunked_reduce(
+        n, grain, 0.0,
+        [&](int64_t lo, int64_t hi) {
+          double acc = 0.0;
+          for (int64_t i = lo; i < hi; ++i) acc += value(pa[i], pb[i]);
+          return acc;
+        },
+        std::plus<double>());
+    out = reduce_total(reduction, total, n);
+  }
+
+  return record(op, out, {a, b},
+                [a, b, n, reduction, grain, grad_a, grad_b](const Tensor& g, GradSink& sink) {
+                  const bool per_element = reduction == Reduction::kNone;
+                  const float* pg = per_element ? g.data() : nullptr;
+                  const float s = per_element ? 0.f : reduction_scale(reduction, g.item(), n);
+                  constexpr bool negated = std::is_same_v<GradB, NegatedGradA>;
+                  Tensor da;
+                  if (sink.wants(0) || (negated && sink.wants(1)))
+                    da = scaled_grad(a, b, pg, s, grain, grad_a);
+                  if (sink.wants(1)) {
+                    Tensor db;
+                    if constexpr (negated) {
+                      db = Tensor::empty(b.shape());
+                      const float* src = da.data();
+                      float* dst = db.data();
+                      detail::parallel_for(n, detail::kGrainCheap, [&](int64_t lo, int64_t hi) {
+                        for (int64_t i = lo; i < hi; ++i) dst[i] = -src[i];
+                      });
+                    } else {
+                      db = scaled_grad(a, b, pg, s, grain, grad_b);
+                    }
+                    sink.add(1, std::move(db));
+                  }
+                  if (sink.wants(0)) sink.add(0, std::move(da));
+                });
+}
+
+}  // namespace
+
+Tensor mse_loss(const Tensor& pred, const Tensor& target, Reduction reduction) {
+  return pointwise_loss(
+      "mse_loss", pred, target, reduction, detail::kGrainCheap,
+      [](float p, float t) { return (p - t) * (p - t); },
+      [](float p, float t) { return 2.f * (p - t); }, NegatedGradA{});
+}
+
+Tensor bce_with_logits(const Tensor& logits, const Tensor& targets, Reduction reduction) {
+  return pointwise_loss(
+      "bce_with_logits", logits, targets, reduction, detail::kGrainExpensive,
+      [](float x, float t) { return std::max(x, 0.f) - x * t + log1p_f(exp_f(-std::abs(x))); },
+      [](float x, float t) { return sigmoid(x) - t; }, [](float x, float) { return -x; });
+}
+
+Tensor bpr_loss(const Tensor& pos_scores, const Tensor& neg_scores, Reduction reduction) {
+  // l = softplus(neg - pos):  ∂l/∂pos = -σ(neg - pos),  ∂l/∂neg = +σ(neg - pos).
+  return pointwise_loss(
+      "bpr_loss", pos_scores, neg_scores, reduction, detail::kGrainExpensive,
+      [](float pos, float neg) { return softplus(neg - pos); },
+      [](float pos, float neg) { return -sigmoid(neg - pos); }, NegatedGradA{});
+}
+
+Tensor cross_entropy(const Tensor& logits, const Ids& targets, Reduction reduction,
+                     int64_t ignore_index) {
+  RECGRAD_CHECK(logits.dim() == 2, "cross_entropy: logits ", logits.shape(),
+                " must be 2-D [B,C] (batch, classes)");
+  const int64_t batch = logits.size(0), classes = logits.size(1);
+  RECGRAD_CHECK(classes >= 1, "cross_entropy: logits ", logits.shape(), " have no classes");
+  RECGRAD_CHECK(targets.shape.size() == 1 && targets.numel() == batch, "cross_entropy: logits ",
+                logits.shape(), " and targets ", targets.shape, ": targets must be [", batch,
+                "], one class id per row");
+  int64_t count = 0;  // rows that are not ignored: the mean's denominator
+  for (int64_t r = 0; r < batch; ++r) {
+    const int64_t t = targets.values[r];
+    if (t == ignore_index) continue;
+    RECGRAD_CHECK(t >= 0 && t < classes, "cross_entropy: target ", t, " in row ", r,
+                  " is out of range for ", classes, " classes (logits ", logits.shape(),
+                  ", ignore_index ", ignore_index, ")");
+    ++count;
+  }
+
+  // logsumexp per row, stable: lse = m + log Σ exp(x - m). Rows are cut into fixed blocks of
+  // kBlock classes so that a few rows of 100k classes still spread over the pool; each block
+  // keeps (its max, Σ exp(x - its max)) in double, and a row's blocks are merged in order,
+  // which depends only on C, never on the thread count.
+  constexpr int64_t kBlock = int64_t{1} << 13;
+  const int64_t blocks = (classes + kBlock - 1) / kBlock;
+  const float* px = logits.data();
+  std::vector<float> block_max(static_cast<size_t>(batch * blocks));
+  std::vector<double> block_sum(static_cast<size_t>(batch * blocks));
+  detail::parallel_for(batch * blocks,
+                       std::max<int64_t>(1, detail::kGrainExpensive / std::min(classes, kBlock)),
+                       [&](int64_t lo, int64_t hi) {
+                         for (int64_t task = lo; task < hi; ++task) {
+                           const int64_t r = task / blocks, k = task % blocks;
+                           const float* x = px + r * classes + k * kBlock;
+                           const int64_t len = std::min(kBlock, classes - k * kBlock);
+                           float m = -std::numeric_limits<float>::infinity();
+                           for (int64_t j = 0; j < len; ++j) m = std::max(m, x[j]);
+                           double s = 0.0;
+                           for (int64_t j = 0; j < len; ++j) s += exp_f(x[j] - m);
+                           block_max[task] = m;
+                           block_sum[task] = s;
+                         }
+                       });
+  std::vector<float> lse(static_cast<size_t>(batch));
+  std::vector<double> row_loss(static_cast<size_t>(batch));
+  for (int64_t r = 0; r < batch; ++r) {
+    const float* bm = block_max.data() + r * blocks;
+    const double* bs = block_sum.data() + r * blocks;
+    const float m = *std::max_element(bm, bm + blocks);
+    double s = 0.0;
+    for (int64_t k = 0; k < blocks; ++k) s += bs[k] * std::exp(static_cast<double>(bm[k] - m));
+    const double l = static_cast<double>(m) + std::log(s);
+    lse[r] = static_cast<float>(l);
+    const int64_t t = targets.values[r];
+    row_loss[r] = t == ignore_index ? 0.0 : l - static_cast<double>(px[r * classes + t]);
+  }
+
+  Tensor out;
+  if (reduction == Reduction::kNone) {
+    out = Tensor::empty({batch});
+    for (int64_t r = 0; r < batch; ++r) out.data()[r] = static_cast<float>(row_loss[r]);
+  } else {
+    double total = 0.0;
+    for (double l : row_loss) total += l;
+    out = reduce_total(reduction, total, count);
+  }
+
+  // dx = (softmax(x) - onehot(t))·g_r with softmax = exp(x - lse): only lse [B] is saved, and
+  // backward is one pass over the logits. The pass is split over elements, not rows, so B = 1
+  // with 100k classes runs in parallel too.
+  return record("cross_entropy", out, {logits},
+                [logits, ids = targets.values, lse = std::move(lse), batch, classes, count,
+                 reduction, ignore_index](const Tensor& g, GradSink& sink) {
+                  if (!sink.wants(0)) return;
+                  std::vector<float> row_scale(static_cast<size_t>(batch));
+                  const float shared = reduction == Reduction::kNone
+                                           ? 0.f
+                                           : reduction_scale(reduction, g.item(), count);
+                  for (int64_t r = 0; r < batch; ++r)
+                    row_scale[r] = ids[r] == ignore_index               ? 0.f
+                                   : reduction == Reduction::kNone ? g.data()[r]
+                                                                   : shared;
+                  Tensor d = Tensor::empty(logits.shape());
+                  const float* x = logits.data();
+                  float* pd = d.data();
+                  detail::parallel_for(
+                      batch * classes, detail::kGrainExpensive, [&](int64_t lo, int64_t hi) {
+                        for (int64_t i = lo; i < hi;) {
+                          const int64_t r = i / classes, row = r * classes;
+                          const int64_t j0 = i - row, j1 = std::min(hi, row + classes) - row;
+                          const float gr = row_scale[r], l = lse[r];
+                          const float* xr = x + row;
+                          float* dr = pd + row;
+                          if (gr == 0.f) {  // ignored row: exact zeros, even for infinite logits
+                            for (int64_t j = j0; j < j1; ++j) dr[j] = 0.f;
+                          } else {
+                            for (int64_t j = j0; j < j1; ++j) dr[j] = exp_f(xr[j] - l) * gr;
+                            const int64_t t = ids[r];
+                            if (t >= j0 && t < j1) dr[t] -= gr;
+                          }
+                          i = row + j1;
+                        }
+                      });
+                  sink.add(0, std::move(d));
+                });
+}
+
+}  // namespace recgrad
