@@ -25,7 +25,8 @@ struct RowSparseGrad;
 struct Ids {
   std::vector<int64_t> values;
   Shape shape;
-  Ids() = default;
+  /// No ids: shape [0].
+  Ids() : shape{0} {}
   /// A 1-D list of ids: shape [n].
   Ids(std::vector<int64_t> v);  // NOLINT: implicit, ids read naturally as {3, 1, 4}
   Ids(std::initializer_list<int64_t> v);

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages recgrad needs, only those missing: a no-op on a ready machine.
 #   tools/setup.sh            what building and testing need
-#   tools/setup.sh --bench    also what the benchmarks need (Google Benchmark, PyTorch peers)
+#   tools/setup.sh --bench    also the PyTorch peers the benchmarks compare against
 set -euo pipefail
 
-packages=(g++ bazel-bootstrap bazel-rules-java bazel-platforms libopenblas-dev libtbb-dev doctest-dev)
+packages=(g++ bazel-bootstrap bazel-rules-java bazel-platforms libopenblas-dev libtbb-dev doctest-dev
+  libbenchmark-dev)
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(libbenchmark-dev python3-torch python3-numpy)
+  packages+=(python3-torch python3-numpy)
 fi
 
 missing=()
