@@ -6,6 +6,7 @@
 
 #include "autograd/parallel.h"
 #include "autograd/tensor.h"
+#include "ops/fast_math.h"
 
 namespace recgrad::detail {
 
@@ -13,7 +14,8 @@ namespace recgrad::detail {
 /// that are broadcast (missing or size 1 where `out` is larger).
 std::vector<int64_t> broadcast_strides(const Shape& shape, const Shape& out);
 
-/// out[i] = f(a[ia], b[ib]) with numpy broadcasting; `out` already has the broadcast shape.
+/// out[i] = f(a[ia], b[ib]) with numpy broadcasting; `out` already has the broadcast shape and
+/// must not overlap a or b (the loops are vectorised over __restrict pointers).
 /// The innermost dimension runs as a tight loop with stride 0 or 1 per operand.
 template <typename F>
 void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, int64_t grain, F f) {
@@ -21,24 +23,19 @@ void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, int64_t gra
   const float* pb = b.data();
   float* po = out.data();
   const int64_t n = out.numel();
+  // Contiguous runs go through map_range (ops/fast_math.h): plain loops stay scalar at -O2.
   if (a.shape() == b.shape()) {  // the common case: no index arithmetic at all
-    parallel_for(n, grain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = f(pa[i], pb[i]);
-    });
+    parallel_map(po, n, grain, f, pa, pb);
     return;
   }
   if (b.numel() == 1 && a.numel() == n) {
     const float s = pb[0];
-    parallel_for(n, grain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = f(pa[i], s);
-    });
+    parallel_map(po, n, grain, [&](float x) { return f(x, s); }, pa);
     return;
   }
   if (a.numel() == 1 && b.numel() == n) {
     const float s = pa[0];
-    parallel_for(n, grain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = f(s, pb[i]);
-    });
+    parallel_map(po, n, grain, [&](float y) { return f(s, y); }, pb);
     return;
   }
   const Shape& os = out.shape();
@@ -60,7 +57,21 @@ void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, int64_t gra
                      ob += idx * sb[d];
                    }
                    float* o = po + r * inner;
-                   for (int64_t j = 0; j < inner; ++j) o[j] = f(pa[oa + j * ia], pb[ob + j * ib]);
+                   const float* ra = pa + oa;
+                   const float* rb = pb + ob;
+                   // Innermost strides are 1 or 0 (broadcast): four contiguous cases.
+                   if (ia && ib) {
+                     map_range(o, inner, f, ra, rb);
+                   } else if (ia) {
+                     const float s = rb[0];
+                     map_range(o, inner, [&](float x) { return f(x, s); }, ra);
+                   } else if (ib) {
+                     const float s = ra[0];
+                     map_range(o, inner, [&](float y) { return f(s, y); }, rb);
+                   } else {
+                     const float v = f(ra[0], rb[0]);
+                     for (int64_t j = 0; j < inner; ++j) o[j] = v;
+                   }
                  }
                });
 }
