@@ -9,14 +9,15 @@
 
 #include "autograd/graph.h"
 #include "autograd/parallel.h"
+#include "ops/fast_math.h"
 
 namespace recgrad {
 namespace {
 
 // Every transcendental call in the loss kernels goes through these two, so a faster (vectorised
 // or approximate) exp/log1p can be swapped in at one place.
-inline float exp_f(float x) { return std::exp(x); }
-inline float log1p_f(float x) { return std::log1p(x); }
+inline float exp_f(float x) { return detail::fast_exp(x); }
+inline float log1p_f(float x) { return detail::fast_log1p_unit(x); }  // only called on [0, 1]
 
 // softplus(x) = log(1 + eˣ) = max(x,0) + log1p(e^-|x|): the exponent is never positive, so
 // neither overflows at |x| = 1000.

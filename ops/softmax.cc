@@ -7,6 +7,7 @@
 
 #include "autograd/graph.h"
 #include "autograd/parallel.h"
+#include "ops/fast_math.h"
 #include "ops/reduce.h"
 
 namespace recgrad {
@@ -14,7 +15,7 @@ namespace {
 
 // Every exp in this file goes through here, so a vectorised exp can replace std::exp in one
 // place.
-inline float exp_f(float v) { return std::exp(v); }
+inline float exp_f(float v) { return detail::fast_exp(v); }
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
