@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <numeric>
 #include <unordered_set>
 #include <utility>
@@ -210,7 +211,10 @@ void scatter_rows_into(Tensor& dst, const RowSparseGrad& g) {
 
 RowSparseGrad coalesce(const std::vector<RowSparseGrad>& parts, const Shape& table_shape) {
   const int64_t width = table_shape.numel() / std::max<int64_t>(1, table_shape[0]);
-  if (parts.size() == 1) return parts[0];
+  const auto& first = parts[0].rows;
+  const bool strictly_increasing =
+      std::adjacent_find(first.begin(), first.end(), std::greater_equal<int64_t>()) == first.end();
+  if (parts.size() == 1 && strictly_increasing) return parts[0];
   // Stable sort of every (row, source) pair by row: equal rows keep arrival order, so sums
   // are taken in a fixed order whatever the thread count.
   std::vector<std::pair<int64_t, const float*>> entries;

@@ -1,6 +1,8 @@
 #include "autograd/tensor.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <cstring>
 #include <iomanip>
 #include <sstream>
@@ -105,7 +107,10 @@ RowSparseGrad Tensor::sparse_grad() const {
                      " tensor is not row-sparse (check has_sparse_grad(), or use grad())");
   // Coalesce once and keep the result, so repeated reads (optimizer, clipping) are cheap.
   auto& parts = impl_->grad_sparse;
-  if (parts.size() > 1 || !std::is_sorted(parts[0].rows.begin(), parts[0].rows.end())) {
+  const auto& rows = parts[0].rows;
+  const bool coalesced = parts.size() == 1 &&
+      std::adjacent_find(rows.begin(), rows.end(), std::greater_equal<int64_t>()) == rows.end();
+  if (!coalesced) {
     RowSparseGrad merged = detail::coalesce(parts, impl_->shape);
     parts.clear();
     parts.push_back(std::move(merged));

@@ -18,6 +18,7 @@
 #include "ops/loss.h"
 #include "ops/reduce.h"
 #include "ops/runtime.h"
+#include "optim/adam.h"
 
 using namespace recgrad;
 
@@ -26,7 +27,7 @@ namespace {
 constexpr int64_t kUsers = 2000, kItems = 1000, kTaste = 4, kPerUser = 20, kDim = 16;
 constexpr int kEpochs = 8;
 constexpr int64_t kBatch = 512;
-constexpr float kLearningRate = 0.5f;
+constexpr double kLearningRate = 0.01;
 
 struct Data {
   std::vector<int64_t> train_users, train_items;  // observed (user, item) pairs
@@ -80,16 +81,6 @@ double heldout_auc(const Data& d, const Tensor& p, const Tensor& q, Generator& g
   return static_cast<double>(right) / static_cast<double>(pos.numel());
 }
 
-// p -= lr · grad, touching only the rows the batch looked up (row-sparse gradient).
-void sgd_step(Tensor& table, float lr) {
-  const RowSparseGrad g = table.sparse_grad();
-  const int64_t width = table.size(1);
-  for (size_t k = 0; k < g.rows.size(); ++k)
-    for (int64_t j = 0; j < width; ++j)
-      table.data()[g.rows[k] * width + j] -= lr * g.values.data()[k * width + j];
-  table.zero_grad();
-}
-
 }  // namespace
 
 int main() {
@@ -103,6 +94,8 @@ int main() {
   Tensor p = normal({kUsers, kDim}, 0.f, 0.1f, gen).set_requires_grad();
   Tensor q = normal({kItems, kDim}, 0.f, 0.1f, gen).set_requires_grad();
   std::printf("before training: held-out AUC %.3f\n", heldout_auc(data, p, q, gen));
+  // Lookups give row-sparse gradients, so each Adam step touches only the batch's rows.
+  optim::Adam adam({{"users", p}, {"items", q}}, optim::AdamOptions{kLearningRate});
 
   std::vector<int64_t> order(data.train_users.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
@@ -119,9 +112,9 @@ int main() {
         neg.push_back(sample_negative(data, users.back(), gen));
       }
       Tensor loss = bpr_loss(scores(p, q, users, pos), scores(p, q, users, neg));
+      adam.zero_grad();
       loss.backward();
-      sgd_step(p, kLearningRate);
-      sgd_step(q, kLearningRate);
+      adam.step();
       loss_sum += loss.item();
       ++batches;
     }
