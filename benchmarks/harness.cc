@@ -7,7 +7,7 @@ namespace recgrad::bench {
 void CollectingReporter::ReportRuns(const std::vector<Run>& runs) {
   for (const Run& run : runs) {
     if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
-    auto& slot = counters_[run.benchmark_name()];
+    auto& slot = counters_[run.run_name.function_name];  // the registered name, no suffixes
     for (const auto& [name, c] : run.counters) slot[name] = c.value;
   }
   ConsoleReporter::ReportRuns(runs);

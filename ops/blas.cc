@@ -84,7 +84,7 @@ Blas& blas() {
 }
 
 // Below this many multiply-adds a product runs as one call: splitting costs more than it saves.
-constexpr int64_t kMinSplitMacs = int64_t{1} << 21;
+constexpr int64_t kMinSplitMacs = int64_t{1} << 18;
 
 }  // namespace
 
