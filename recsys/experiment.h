@@ -1,0 +1,57 @@
+#pragma once
+// An experiment's data, end to end: load (a file in a known format, or the built-in synthetic
+// generator), filter, split, and the per-user histories and evaluators built from the split.
+// The CLI, examples and benchmarks all go through this, so "the same data" means the same
+// thing everywhere; a DataSpec is also what a checkpoint records to rebuild it.
+#include <cstdint>
+#include <string>
+
+#include "recsys/evaluator.h"
+#include "recsys/recommender.h"
+#include "recsys/split.h"
+
+namespace recgrad::recsys {
+
+/// Where the data comes from and how it is split.
+struct DataSpec {
+  std::string path = "synthetic";  ///< a dataset file (or NCF directory), or "synthetic"
+  std::string format;              ///< a format name (recsys/formats.h); "" infers it
+  double min_rating = 0;           ///< keep rows rated at least this (0 keeps all)
+  std::string split = "loo";       ///< "loo": leave-one-out by time; "ratio": random 80/10/10
+  uint64_t seed = 0;               ///< synthetic data and random splits
+};
+
+/// Parses a protocol flag: "full" or "sampled:N". Throws recgrad::Error naming the value.
+EvalOptions parse_protocol(const std::string& protocol, uint64_t seed);
+
+/// A loaded, split dataset with its histories.
+struct Experiment {
+  DataSpec spec;
+  InteractionDataset data;  ///< after filters, rows sorted by user then time
+  Split split;
+  UserItems train;          ///< per-user training items, in time order
+  UserItems valid;          ///< per-user validation items
+  UserItems test;           ///< per-user test items
+  UserItems train_valid;    ///< training then validation items: the history the test sees
+
+  /// Loads and splits; throws recgrad::Error naming the file, line or flag on bad input.
+  static Experiment load(const DataSpec& spec);
+
+  /// What a model is attached to.
+  TrainingData training() const;
+  /// Validation: rank each user's validation items; training items are masked, test items
+  /// are never drawn as negatives.
+  Evaluator validation_evaluator(const EvalOptions& opts) const;
+  /// Test: rank each user's test items; training and validation items are masked.
+  Evaluator test_evaluator(const EvalOptions& opts) const;
+
+  /// "synthetic(seed=0): 1000 users, 1700 items, 100000 rows; split loo: 98000/1000/1000".
+  std::string describe() const;
+};
+
+/// Evaluates a model on the test (or validation) part: ranking metrics, or RMSE/MAE for
+/// rating models. Puts the model in eval mode under NoGradGuard while scoring.
+EvalResult evaluate_model(Recommender& model, const Experiment& ex, const EvalOptions& opts,
+                          bool on_validation = false);
+
+}  // namespace recgrad::recsys

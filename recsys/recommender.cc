@@ -1,0 +1,38 @@
+#include "recsys/recommender.h"
+
+#include "autograd/graph.h"
+#include "optim/adam.h"
+
+namespace recgrad::recsys {
+
+std::unique_ptr<optim::Optimizer> Recommender::make_optimizer() {
+  optim::AdamOptions o;
+  o.lr = train_.lr;
+  o.weight_decay = train_.weight_decay;
+  return std::make_unique<optim::Adam>(named_parameters(), o);
+}
+
+double Recommender::train_step(int64_t index, optim::Optimizer& opt) {
+  opt.zero_grad();
+  Tensor l = loss(index);
+  l.backward();
+  opt.step();
+  return l.item();
+}
+
+Tensor Recommender::predict(const std::vector<int64_t>&, const std::vector<int64_t>&) {
+  throw UsageError(name() + ": predict() is only available on rating models");
+}
+
+TopK Recommender::recommend(const std::vector<int64_t>& users, int64_t k,
+                            const UserItems& history, const UserItems& seen) {
+  NoGradGuard no_grad;
+  const bool was_training = is_training();
+  eval();
+  Tensor scores = score(users, history);
+  train(was_training);
+  mask_items(scores, users, seen);
+  return top_k(scores, k);
+}
+
+}  // namespace recgrad::recsys

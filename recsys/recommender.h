@@ -1,0 +1,90 @@
+#pragma once
+// The interface every recommender implements, and what the trainer, evaluator and CLI rely on.
+//
+// A model is an nn::Module (named parameters, checkpoints) that
+//   - is attached to its training data once (it builds its loaders and statistics),
+//   - trains batch by batch (train_step: loss -> backward -> optimizer step by default; GANs
+//     and closed-form models override),
+//   - scores a batch of users against every item, given the interaction history to condition
+//     on (training items for validation; training + validation items for the test), so
+//     sequence models never see the evaluated item or anything after it.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/generator.h"
+#include "autograd/tensor.h"
+#include "nn/module.h"
+#include "optim/optimizer.h"
+#include "recsys/dataset.h"
+#include "recsys/topk.h"
+
+namespace recgrad::recsys {
+
+/// The training data a model is attached to.
+struct TrainingData {
+  const InteractionDataset* interactions = nullptr;  ///< training rows (ratings when present)
+  const UserItems* history = nullptr;                ///< per-user training items, in time order
+  int64_t num_users = 0;
+  int64_t num_items = 0;
+};
+
+/// Hyperparameters every trainable model shares (each model's own config adds the rest).
+struct TrainConfig {
+  double lr = 1e-3;              ///< Adam's learning rate
+  double weight_decay = 0;       ///< L2 on dense parameters
+  int64_t batch_size = 256;
+  uint64_t seed = 0;             ///< parameters, shuffling and negatives
+};
+
+class Recommender : public nn::Module {
+ public:
+  /// The registry name: "bpr", "neumf", ...
+  virtual std::string name() const = 0;
+
+  /// Builds data-dependent state (loaders, counts). Called once before training and after a
+  /// checkpoint is loaded; must not change parameters.
+  virtual void attach(const TrainingData& data) = 0;
+
+  /// Closed-form or count-based models (Pop, ItemKNN, EASE) fit here and have no epochs.
+  virtual bool is_iterative() const { return true; }
+  /// Fits a non-iterative model on the attached data.
+  virtual void fit() {}
+
+  /// The optimizer the model trains with (default: Adam over all parameters, cfg lr/decay).
+  virtual std::unique_ptr<optim::Optimizer> make_optimizer();
+
+  /// Prepares epoch `epoch` (reshuffles, draws negatives) and returns its number of batches.
+  virtual int64_t start_epoch(int64_t epoch) = 0;
+  /// Training examples in batch `index` of the current epoch (for examples/s).
+  virtual int64_t batch_examples(int64_t index) const = 0;
+  /// The training loss of batch `index` of the current epoch: a scalar with a graph.
+  virtual Tensor loss(int64_t index) = 0;
+  /// One optimisation step on batch `index`; returns the loss value. Default: zero_grad, loss,
+  /// backward, step.
+  virtual double train_step(int64_t index, optim::Optimizer& opt);
+
+  /// Scores [B, num_items] of `users` against every item, conditioned on `history` (fresh
+  /// tensor; called under NoGradGuard, in eval mode).
+  virtual Tensor score(const std::vector<int64_t>& users, const UserItems& history) = 0;
+
+  /// True for rating-prediction models (BiasedMF, AutoRec): evaluated by RMSE/MAE.
+  virtual bool predicts_ratings() const { return false; }
+  /// Predicted ratings [n] of (users[k], items[k]) pairs (rating models only).
+  virtual Tensor predict(const std::vector<int64_t>& users, const std::vector<int64_t>& items);
+
+  /// The top-k unseen items of each user: `seen` items are excluded, ties go to the smaller
+  /// item id. One rule for every model.
+  TopK recommend(const std::vector<int64_t>& users, int64_t k, const UserItems& history,
+                 const UserItems& seen);
+
+  /// The shared hyperparameters.
+  const TrainConfig& train_config() const { return train_; }
+
+ protected:
+  explicit Recommender(TrainConfig train) : train_(train) {}
+  TrainConfig train_;
+};
+
+}  // namespace recgrad::recsys
