@@ -33,4 +33,23 @@ UserItems UserItems::from(const InteractionDataset& data) {
   return out;
 }
 
+UserItems UserItems::from_lists(const std::vector<std::vector<int64_t>>& per_user,
+                                int64_t num_items) {
+  RECGRAD_CHECK(num_items >= 0, "UserItems::from_lists: num_items = ", num_items, " is negative");
+  UserItems out;
+  out.num_items = num_items;
+  out.offsets.assign(per_user.size() + 1, 0);
+  for (size_t u = 0; u < per_user.size(); ++u)
+    out.offsets[u + 1] = out.offsets[u] + static_cast<int64_t>(per_user[u].size());
+  out.items.reserve(out.offsets.back());
+  for (size_t u = 0; u < per_user.size(); ++u)
+    for (size_t k = 0; k < per_user[u].size(); ++k) {
+      const int64_t item = per_user[u][k];
+      RECGRAD_CHECK(item >= 0 && item < num_items, "UserItems::from_lists: item ", item,
+                    " (user ", u, ", position ", k, ") is outside [0, ", num_items, ")");
+      out.items.push_back(item);
+    }
+  return out;
+}
+
 }  // namespace recgrad::recsys

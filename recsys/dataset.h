@@ -66,6 +66,9 @@ struct UserItems {
 
   /// Groups a dataset's rows by user, keeping row order within each user.
   static UserItems from(const InteractionDataset& data);
+  /// Per-user lists given directly (tests, small examples): user u's items are per_user[u], in
+  /// order. Throws recgrad::Error when num_items < 0 or an item is outside [0, num_items).
+  static UserItems from_lists(const std::vector<std::vector<int64_t>>& per_user, int64_t num_items);
 };
 
 }  // namespace recgrad::recsys

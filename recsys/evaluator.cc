@@ -48,18 +48,6 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
-// Per-user lists in UserItems form.
-UserItems from_lists(const std::vector<std::vector<int64_t>>& lists, int64_t num_items) {
-  UserItems out;
-  out.num_items = num_items;
-  out.offsets.assign(lists.size() + 1, 0);
-  for (size_t u = 0; u < lists.size(); ++u)
-    out.offsets[u + 1] = out.offsets[u] + static_cast<int64_t>(lists[u].size());
-  out.items.reserve(out.offsets.back());
-  for (const auto& l : lists) out.items.insert(out.items.end(), l.begin(), l.end());
-  return out;
-}
-
 }  // namespace
 
 double EvalResult::at(const std::string& name) const {
@@ -142,7 +130,7 @@ Evaluator::Evaluator(const UserItems& relevant, const std::vector<const UserItem
       lists[u] = sampler.sample_distinct(u, opts_.num_negatives, gen);
     }
   });
-  negatives_ = from_lists(lists, relevant_.num_items);
+  negatives_ = UserItems::from_lists(lists, relevant_.num_items);
 }
 
 Evaluator Evaluator::with_negatives(const UserItems& relevant,
@@ -154,14 +142,15 @@ Evaluator Evaluator::with_negatives(const UserItems& relevant,
   const UserItems& rel = ev.relevant_;
   RECGRAD_CHECK(static_cast<int64_t>(negatives.size()) == rel.num_users(),
                 "Evaluator: ", negatives.size(), " negative lists for ", rel.num_users(), " users");
-  ev.negatives_ = from_lists(negatives, rel.num_items);
+  // Checked before from_lists so that an out-of-range negative gets the Evaluator's message.
   for (int64_t u = 0; u < rel.num_users(); ++u)
-    for (const int64_t* it = ev.negatives_.begin(u); it != ev.negatives_.end(u); ++it) {
-      RECGRAD_CHECK(*it >= 0 && *it < rel.num_items, "Evaluator: negative ", *it, " of user ", u,
+    for (const int64_t item : negatives[u]) {
+      RECGRAD_CHECK(item >= 0 && item < rel.num_items, "Evaluator: negative ", item, " of user ", u,
                     " is outside [0, ", rel.num_items, ")");
-      RECGRAD_CHECK(!contains_sorted(rel, u, *it), "Evaluator: negative ", *it, " of user ", u,
+      RECGRAD_CHECK(!contains_sorted(rel, u, item), "Evaluator: negative ", item, " of user ", u,
                     " is one of its relevant items");
     }
+  ev.negatives_ = UserItems::from_lists(negatives, rel.num_items);
   return ev;
 }
 

@@ -36,6 +36,27 @@ std::string sibling(const std::string& path, const char* name) {
   return detail::parent_dir(path) + "/" + name;
 }
 
+// Every MovieLens ratings file has four columns: user, item, rating, timestamp.
+detail::DelimitedSpec ratings_spec(const char* format, const char* delimiter) {
+  detail::DelimitedSpec spec;
+  spec.format = format;
+  spec.delimiter = delimiter;
+  spec.min_columns = spec.max_columns = 4;
+  spec.rating = 2;
+  spec.timestamp = 3;
+  return spec;
+}
+
+// Loads the ratings at `path`, then the genres from `genre_file` next to it when that exists.
+InteractionDataset load_with_genres(const std::string& path, const detail::DelimitedSpec& spec,
+                                    const char* genre_file,
+                                    void (*read_genres)(const std::string&, InteractionDataset&)) {
+  InteractionDataset data = detail::load_delimited(path, spec);
+  const std::string genres = sibling(path, genre_file);
+  if (detail::is_file(genres)) read_genres(genres, data);
+  return data;
+}
+
 }  // namespace
 
 void read_ml100k_genres(const std::string& item_path, InteractionDataset& data) {
@@ -106,48 +127,22 @@ void read_movie_genres(const std::string& movies_path, InteractionDataset& data)
 }
 
 InteractionDataset load_ml100k(const std::string& path) {
-  detail::DelimitedSpec spec;
-  spec.format = "ml-100k";
-  spec.delimiter = "\t";
-  spec.min_columns = spec.max_columns = 4;
-  spec.rating = 2;
-  spec.timestamp = 3;
-  InteractionDataset data = detail::load_delimited(path, spec);
-  const std::string items = sibling(path, "u.item");
-  if (detail::is_file(items)) read_ml100k_genres(items, data);
-  return data;
+  return load_with_genres(path, ratings_spec("ml-100k", "\t"), "u.item", read_ml100k_genres);
 }
 
 InteractionDataset load_ml1m(const std::string& path) {
-  detail::DelimitedSpec spec;
-  spec.format = "ml-1m";
-  spec.delimiter = "::";
-  spec.min_columns = spec.max_columns = 4;
-  spec.rating = 2;
-  spec.timestamp = 3;
-  InteractionDataset data = detail::load_delimited(path, spec);
-  const std::string movies = sibling(path, "movies.dat");
-  if (detail::is_file(movies)) read_movie_genres(movies, data);
-  return data;
+  return load_with_genres(path, ratings_spec("ml-1m", "::"), "movies.dat", read_movie_genres);
 }
 
 InteractionDataset load_ml20m(const std::string& path) {
-  detail::DelimitedSpec spec;
-  spec.format = "ml-20m";
-  spec.delimiter = ",";
+  detail::DelimitedSpec spec = ratings_spec("ml-20m", ",");
   spec.header = true;
   spec.on_header = [](const detail::LineCursor& at, const std::vector<std::string_view>& h,
                       detail::DelimitedSpec&) {
     const std::vector<std::string_view> want{"userId", "movieId", "rating", "timestamp"};
     if (h != want) at.fail("expected the header \"userId,movieId,rating,timestamp\" (ml-20m)");
   };
-  spec.min_columns = spec.max_columns = 4;
-  spec.rating = 2;
-  spec.timestamp = 3;
-  InteractionDataset data = detail::load_delimited(path, spec);
-  const std::string movies = sibling(path, "movies.csv");
-  if (detail::is_file(movies)) read_movie_genres(movies, data);
-  return data;
+  return load_with_genres(path, spec, "movies.csv", read_movie_genres);
 }
 
 }  // namespace recgrad::recsys

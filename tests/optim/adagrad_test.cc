@@ -5,22 +5,13 @@
 #include <cmath>
 #include <vector>
 
-#include "autograd/graph.h"
+#include "tests/optim/optim_testing.h"
 
 using namespace recgrad;
 using namespace recgrad::optim;
+using namespace recgrad::testing;
 
 namespace {
-
-void set_grad(const Tensor& p, const Tensor& g) {
-  record("fake_grad", scalar(0.f), {p}, [g](const Tensor&, GradSink& s) { s.add(0, g.clone()); })
-      .backward();
-}
-
-const std::vector<double> kC{0.3, -1.2, 2.0, -0.7, 0.05, 1.5};
-const std::vector<double> kP0{1.0, -2.0, 0.5, 3.0, -0.25, 0.0};
-
-double grad_of(double p, int t, size_t i) { return 0.5 * p + (t + 1) * kC[i]; }
 
 // torch.optim.Adagrad in double.
 std::vector<double> reference(const AdagradOptions& o, int steps) {
@@ -36,19 +27,8 @@ std::vector<double> reference(const AdagradOptions& o, int steps) {
 }
 
 void check_three_steps(const AdagradOptions& o) {
-  Tensor p = tensor({kP0.begin(), kP0.end()}, {2, 3}).set_requires_grad();
-  Adagrad opt({{"w", p}}, o);
-  for (int t = 0; t < 3; ++t) {
-    std::vector<float> g(6);
-    for (size_t i = 0; i < 6; ++i) g[i] = static_cast<float>(grad_of(p.data()[i], t, i));
-    set_grad(p, tensor(g, {2, 3}));
-    opt.step();
-    opt.zero_grad();
-    const std::vector<double> want = reference(o, t + 1);
-    for (size_t i = 0; i < 6; ++i)
-      CHECK_MESSAGE(std::abs(p.data()[i] - want[i]) <= 1e-5 * (1 + std::abs(want[i])), "step ",
-                    t + 1, " element ", i, ": ", p.data()[i], " vs ", want[i]);
-  }
+  check_steps([&](const nn::NamedTensors& params) { return Adagrad(params, o); },
+              [&](int steps) { return reference(o, steps); }, 3);
 }
 
 }  // namespace

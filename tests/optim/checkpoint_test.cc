@@ -20,9 +20,11 @@
 #include "optim/adam.h"
 #include "optim/schedule.h"
 #include "optim/sgd.h"
+#include "tests/optim/optim_testing.h"
 
 using namespace recgrad;
 using namespace recgrad::optim;
+using namespace recgrad::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -57,11 +59,6 @@ std::vector<std::string> files_in(const std::string& dir) {
   return names;
 }
 
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<size_t>(a.numel())) == 0;
-}
-
 // w [3,4], b [b_size], buffer count [1]; `extra` adds a parameter c [2]; `drop_b` leaves out b.
 struct Net : nn::Module {
   explicit Net(uint64_t seed, int64_t b_size = 4, bool extra = false, bool drop_b = false) {
@@ -86,11 +83,6 @@ bool unchanged(const nn::Module& m, const std::vector<Tensor>& snap) {
   for (size_t i = 0; i < now.size(); ++i)
     if (!same_bits(now[i].second, snap[i])) return false;
   return true;
-}
-
-void set_grad(const Tensor& p, const Tensor& g) {
-  record("fake_grad", scalar(0.f), {p}, [g](const Tensor&, GradSink& s) { s.add(0, g.clone()); })
-      .backward();
 }
 
 }  // namespace

@@ -5,19 +5,15 @@
 #include <cstring>
 #include <vector>
 
-#include "autograd/graph.h"
 #include "optim/adam.h"
 #include "optim/sgd.h"
+#include "tests/optim/optim_testing.h"
 
 using namespace recgrad;
 using namespace recgrad::optim;
+using namespace recgrad::testing;
 
 namespace {
-
-void set_grad(const Tensor& p, const Tensor& g) {
-  record("fake_grad", scalar(0.f), {p}, [g](const Tensor&, GradSink& s) { s.add(0, g.clone()); })
-      .backward();
-}
 
 struct Net : nn::Module {
   Net() {
@@ -27,11 +23,6 @@ struct Net : nn::Module {
   }
   Tensor emb, w, b;
 };
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<size_t>(a.numel())) == 0;
-}
 
 std::vector<std::string> counter_names(const OptimizerState& s) {
   std::vector<std::string> names;

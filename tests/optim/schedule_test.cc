@@ -7,26 +7,16 @@
 #include <vector>
 
 #include "autograd/generator.h"
-#include "autograd/graph.h"
 #include "autograd/parallel.h"
 #include "ops/runtime.h"
 #include "optim/sgd.h"
+#include "tests/optim/optim_testing.h"
 
 using namespace recgrad;
 using namespace recgrad::optim;
+using namespace recgrad::testing;
 
 namespace {
-
-void set_grad(const Tensor& p, const Tensor& g) {
-  record("fake_grad", scalar(0.f), {p}, [g](const Tensor&, GradSink& s) { s.add(0, g.clone()); })
-      .backward();
-}
-
-void set_sparse_grad(const Tensor& p, std::vector<RowSparseGrad> parts) {
-  record("fake_lookup", scalar(0.f), {p}, [parts](const Tensor&, GradSink& s) {
-    for (const RowSparseGrad& part : parts) s.add_sparse(0, RowSparseGrad{part.rows, part.values.clone()});
-  }).backward();
-}
 
 const double kPi = std::acos(-1.0);
 

@@ -9,28 +9,17 @@
 #include <vector>
 
 #include "autograd/generator.h"
-#include "autograd/graph.h"
 #include "optim/adagrad.h"
 #include "optim/adam.h"
 #include "optim/rmsprop.h"
 #include "optim/sgd.h"
+#include "tests/optim/optim_testing.h"
 
 using namespace recgrad;
 using namespace recgrad::optim;
+using namespace recgrad::testing;
 
 namespace {
-
-void set_grad(const Tensor& p, const Tensor& g) {
-  record("fake_grad", scalar(0.f), {p}, [g](const Tensor&, GradSink& s) { s.add(0, g.clone()); })
-      .backward();
-}
-
-// A fake embedding lookup: one row-sparse part per entry of `parts`, as an op would send them.
-void set_sparse_grad(const Tensor& p, std::vector<RowSparseGrad> parts) {
-  record("fake_lookup", scalar(0.f), {p}, [parts](const Tensor&, GradSink& s) {
-    for (const RowSparseGrad& part : parts) s.add_sparse(0, RowSparseGrad{part.rows, part.values.clone()});
-  }).backward();
-}
 
 // Rows `rows` of a [n, d] tensor, as a [rows.size(), d] tensor.
 Tensor take_rows(const Tensor& t, const std::vector<int64_t>& rows) {
@@ -39,11 +28,6 @@ Tensor take_rows(const Tensor& t, const std::vector<int64_t>& rows) {
   for (size_t k = 0; k < rows.size(); ++k)
     std::memcpy(out.data() + k * d, t.data() + rows[k] * d, sizeof(float) * d);
   return out;
-}
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<size_t>(a.numel())) == 0;
 }
 
 bool same_row_bits(const Tensor& a, const Tensor& b, int64_t row) {

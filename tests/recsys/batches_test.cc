@@ -17,20 +17,9 @@ using namespace recgrad::recsys;
 
 namespace {
 
-UserItems lists(const std::vector<std::vector<int64_t>>& per_user, int64_t num_items) {
-  UserItems out;
-  out.num_items = num_items;
-  out.offsets.push_back(0);
-  for (const auto& l : per_user) {
-    out.items.insert(out.items.end(), l.begin(), l.end());
-    out.offsets.push_back(static_cast<int64_t>(out.items.size()));
-  }
-  return out;
-}
-
 // 5 users over 12 items in chronological order: a repeat (user 0), an empty user (3).
 UserItems small_train() {
-  return lists({{4, 9, 1, 7, 9}, {2, 3}, {11}, {}, {0, 5, 6, 8, 10, 1}}, 12);
+  return UserItems::from_lists({{4, 9, 1, 7, 9}, {2, 3}, {11}, {}, {0, 5, 6, 8, 10, 1}}, 12);
 }
 
 // 400 users with up to 30 random items of 200: big enough for the rows to run in parallel.
@@ -40,7 +29,7 @@ UserItems big_train() {
   for (auto& l : h)
     for (uint64_t i = 0, m = gen.next_below(30); i < m; ++i)
       l.push_back(static_cast<int64_t>(gen.next_below(200)));
-  return lists(h, 200);
+  return UserItems::from_lists(h, 200);
 }
 
 // Multiset of (user, item) pairs of the lists.
@@ -240,7 +229,8 @@ TEST_CASE("sequence loader: histories are left-padded with num_items, targets sh
 TEST_CASE("window loader: every L+T window, one padded window for short users") {
   // L = 2, T = 2. User 0 (6 items): windows at 0, 1, 2. User 1 (3 items): one window padded by
   // one. User 2 (2 items <= T): none.
-  const UserItems train = lists({{10, 11, 12, 13, 14, 15}, {20, 21, 22}, {30, 31}}, 40);
+  const UserItems train =
+      UserItems::from_lists({{10, 11, 12, 13, 14, 15}, {20, 21, 22}, {30, 31}}, 40);
   WindowOptions opts;
   opts.window = 2;
   opts.targets = 2;
@@ -291,7 +281,7 @@ TEST_CASE("loaders: bad options and impossible negatives name the problem") {
   WindowOptions win;
   win.targets = 0;
   CHECK_THROWS_AS(WindowLoader(train, win), recgrad::Error);
-  const UserItems everything = lists({{0, 1, 2}, {1}}, 3);
+  const UserItems everything = UserItems::from_lists({{0, 1, 2}, {1}}, 3);
   CHECK_THROWS_WITH_AS(TripleLoader(everything, LoaderOptions{}),
                        doctest::Contains("user 0 has interacted with all 3 items"), recgrad::Error);
   TripleLoader loader(train);

@@ -17,17 +17,6 @@ using namespace recgrad::recsys;
 
 namespace {
 
-UserItems lists(const std::vector<std::vector<int64_t>>& per_user, int64_t num_items) {
-  UserItems out;
-  out.num_items = num_items;
-  out.offsets.push_back(0);
-  for (const auto& l : per_user) {
-    out.items.insert(out.items.end(), l.begin(), l.end());
-    out.offsets.push_back(static_cast<int64_t>(out.items.size()));
-  }
-  return out;
-}
-
 // score(u, i) = -i: item 0 is everyone's favourite.
 Scorer minus_item_id(int64_t n) {
   return [n](const std::vector<int64_t>& users) {
@@ -56,7 +45,8 @@ Split random_split(int64_t users, int64_t items, uint64_t seed) {
         te[u].push_back(i);  // every 5th user has no test item
     }
   }
-  return {lists(tr, items), lists(va, items), lists(te, items)};
+  return {UserItems::from_lists(tr, items), UserItems::from_lists(va, items),
+          UserItems::from_lists(te, items)};
 }
 
 }  // namespace
@@ -64,9 +54,9 @@ Split random_split(int64_t users, int64_t items, uint64_t seed) {
 TEST_CASE("evaluator: full ranking on a hand case with score = -item id") {
   // u0: train {0}, valid {1}, test {3} -> candidates 2 3 4 5, test item at rank 1.
   // u1: no test item (skipped). u2: train {5}, test {0, 4} -> candidates 0..4, ranks 0 and 4.
-  const UserItems train = lists({{0}, {2}, {5}}, 6);
-  const UserItems valid = lists({{1}, {}, {}}, 6);
-  const UserItems test = lists({{3}, {}, {4, 0}}, 6);
+  const UserItems train = UserItems::from_lists({{0}, {2}, {5}}, 6);
+  const UserItems valid = UserItems::from_lists({{1}, {}, {}}, 6);
+  const UserItems test = UserItems::from_lists({{3}, {}, {4, 0}}, 6);
   EvalOptions opts;
   opts.ks = {1, 2, 5};
   const Evaluator ev(test, {&train, &valid}, opts);
@@ -91,8 +81,8 @@ TEST_CASE("evaluator: full ranking on a hand case with score = -item id") {
 }
 
 TEST_CASE("evaluator: a relevant item that is also seen is masked, so it is a miss") {
-  const UserItems train = lists({{0, 2}}, 4);
-  const UserItems test = lists({{0, 1}}, 4);  // item 0 repeats a training item
+  const UserItems train = UserItems::from_lists({{0, 2}}, 4);
+  const UserItems test = UserItems::from_lists({{0, 1}}, 4);  // item 0 repeats a training item
   EvalOptions opts;
   opts.ks = {1, 3};
   const EvalResult r = Evaluator(test, {&train}, opts).evaluate(minus_item_id(4));
@@ -101,7 +91,7 @@ TEST_CASE("evaluator: a relevant item that is also seen is masked, so it is a mi
 }
 
 TEST_CASE("evaluator: fixed negatives rank the test items among exactly those candidates") {
-  const UserItems test = lists({{3}, {}, {4, 0}}, 6);
+  const UserItems test = UserItems::from_lists({{3}, {}, {4, 0}}, 6);
   EvalOptions opts;
   opts.ks = {1, 2};
   // u0: {3, 5, 2} -> scores -3 -5 -2: rank 1. u2: {0, 4, 1}: ranks 0 and 2.
@@ -124,7 +114,7 @@ TEST_CASE("evaluator: fixed negatives rank the test items among exactly those ca
 
 TEST_CASE("evaluator: sampled negatives are unseen, seeded, and with N = all equal full ranking") {
   const Split s = random_split(60, 80, 4);
-  const UserItems extra = lists(std::vector<std::vector<int64_t>>(60, {79}), 80);
+  const UserItems extra = UserItems::from_lists(std::vector<std::vector<int64_t>>(60, {79}), 80);
   EvalOptions opts;
   opts.protocol = Protocol::kSampled;
   opts.num_negatives = 10;
@@ -191,7 +181,7 @@ TEST_CASE("evaluator: popularity beats random when test items are popular") {
     tr[u].push_back(10 + static_cast<int64_t>(gen.next_below(90)));
     te[u].push_back(u % 10);
   }
-  const UserItems train = lists(tr, 100), test = lists(te, 100);
+  const UserItems train = UserItems::from_lists(tr, 100), test = UserItems::from_lists(te, 100);
   const Evaluator ev(test, {&train});
   const EvalResult pop = ev.evaluate(popularity_scorer(train));
   const EvalResult rnd = ev.evaluate(random_scorer(100, 5));
@@ -203,7 +193,7 @@ TEST_CASE("evaluator: popularity beats random when test items are popular") {
 }
 
 TEST_CASE("evaluator: JSON and errors") {
-  const UserItems test = lists({{1}, {}}, 3);
+  const UserItems test = UserItems::from_lists({{1}, {}}, 3);
   EvalOptions opts;
   opts.ks = {2};
   const Evaluator ev(test, {}, opts);
@@ -221,14 +211,15 @@ TEST_CASE("evaluator: JSON and errors") {
   CHECK_THROWS_WITH_AS(ev.evaluate(wrong),
                        doctest::Contains("returned [1,4] for 1 users; expected [1,3]"),
                        recgrad::Error);
-  const UserItems other = lists({{0}, {0}, {0}}, 3);
+  const UserItems other = UserItems::from_lists({{0}, {0}, {0}}, 3);
   CHECK_THROWS_WITH_AS(Evaluator(test, {&other}), doctest::Contains("seen items have 3 users"),
                        recgrad::Error);
   opts.batch_size = 0;
   CHECK_THROWS_WITH_AS(Evaluator(test, {}, opts), doctest::Contains("batch_size must be >= 1"),
                        recgrad::Error);
   // No user with a test item: counts, and null metrics rather than NaN in JSON.
-  const EvalResult empty = Evaluator(lists({{}, {}}, 3), {}).evaluate(minus_item_id(3));
+  const EvalResult empty =
+      Evaluator(UserItems::from_lists({{}, {}}, 3), {}).evaluate(minus_item_id(3));
   CHECK(empty.users_evaluated == 0);
   CHECK(empty.users_skipped == 2);
   CHECK(empty.to_json().find("\"AUC\": null") != std::string::npos);

@@ -18,23 +18,12 @@ using namespace recgrad::recsys;
 
 namespace {
 
-UserItems lists(const std::vector<std::vector<int64_t>>& per_user, int64_t num_items) {
-  UserItems out;
-  out.num_items = num_items;
-  out.offsets.push_back(0);
-  for (const auto& l : per_user) {
-    out.items.insert(out.items.end(), l.begin(), l.end());
-    out.offsets.push_back(static_cast<int64_t>(out.items.size()));
-  }
-  return out;
-}
-
 // Users with 0, a few (unsorted, with a duplicate) and all but 2 of 50 items.
 UserItems mixed_users() {
   std::vector<int64_t> heavy;
   for (int64_t i = 49; i >= 0; --i)  // descending: the sampler must sort
     if (i != 17 && i != 42) heavy.push_back(i);
-  return lists({{}, {7, 3, 3, 40, 0}, heavy}, 50);
+  return UserItems::from_lists({{}, {7, 3, 3, 40, 0}, heavy}, 50);
 }
 
 }  // namespace
@@ -68,7 +57,7 @@ TEST_CASE("sampler: uniform draws are never positives and cover each user's comp
 TEST_CASE("sampler: popularity draws follow count^alpha over the non-positives, never positives") {
   // Counts 0, 1, 2, 4, 8 for items 0..4; user 0 has item 4, user 1 has items 1..4 (only the
   // zero-count item 0 is left: uniform fallback), user 2 has nothing.
-  const UserItems pos = lists({{4}, {1, 2, 3, 4}, {}}, 5);
+  const UserItems pos = UserItems::from_lists({{4}, {1, 2, 3, 4}, {}}, 5);
   SamplerOptions opts;
   opts.distribution = NegativeDistribution::kPopularity;
   opts.alpha = 1.0;
@@ -99,7 +88,7 @@ TEST_CASE("sampler: popularity counts from the positives never return a positive
   opts.distribution = NegativeDistribution::kPopularity;
   opts.alpha = 0.75;
   // Counts from these lists: only items 17 and 42 have weight, and user 0 has both.
-  const UserItems pos = lists({{17, 42, 42}, {}}, 50);
+  const UserItems pos = UserItems::from_lists({{17, 42, 42}, {}}, 50);
   UserItems all = mixed_users();
   const NegativeSampler sampler(all, opts);
   Generator gen(9);
@@ -148,7 +137,7 @@ TEST_CASE("sampler: batch draws are identical at 1 and 2 threads and never posit
     const uint64_t m = gen.next_below(400);
     for (uint64_t i = 0; i < m; ++i) h.push_back(static_cast<int64_t>(gen.next_below(500)));
   }
-  const UserItems pos = lists(hist, 500);
+  const UserItems pos = UserItems::from_lists(hist, 500);
   std::vector<int64_t> users;
   for (int64_t u = 0; u < 3000; ++u) users.push_back((u * 7) % 3000);
   const int saved = num_threads();
@@ -199,7 +188,7 @@ TEST_CASE(
 TEST_CASE("sampler: weighted distinct draws favour heavy items and never repeat one") {
   SamplerOptions opts;
   opts.distribution = NegativeDistribution::kPopularity;
-  const NegativeSampler sampler(lists({{4}}, 5), opts, {1, 1, 1, 1000, 1});
+  const NegativeSampler sampler(UserItems::from_lists({{4}}, 5), opts, {1, 1, 1, 1000, 1});
   Generator gen(2);
   int64_t heavy_first = 0;
   for (int i = 0; i < 1000; ++i) {
@@ -213,7 +202,7 @@ TEST_CASE("sampler: weighted distinct draws favour heavy items and never repeat 
 }
 
 TEST_CASE("sampler: bad input names the user, item or option") {
-  const UserItems full = lists({{0, 1, 2}, {1}}, 3);
+  const UserItems full = UserItems::from_lists({{0, 1, 2}, {1}}, 3);
   const NegativeSampler sampler(full);
   Generator gen(0);
   CHECK_THROWS_WITH_AS(sampler.sample(0, gen),
@@ -221,7 +210,9 @@ TEST_CASE("sampler: bad input names the user, item or option") {
   CHECK_THROWS_WITH_AS(sampler.sample(2, gen), doctest::Contains("user 2 is outside [0, 2)"),
                        recgrad::Error);
   CHECK_THROWS_AS(sampler.sample_batch({1, 0}, 2, 0), recgrad::Error);
-  CHECK_THROWS_WITH_AS(NegativeSampler(lists({{3}}, 3)),
+  // Built by hand: from_lists would already reject the out-of-range item.
+  const UserItems out_of_range{/*offsets=*/{0, 1}, /*items=*/{3}, /*num_items=*/3};
+  CHECK_THROWS_WITH_AS(NegativeSampler{out_of_range},
                        doctest::Contains("item 3 at position 0 is outside [0, 3)"), recgrad::Error);
   SamplerOptions opts;
   opts.distribution = NegativeDistribution::kPopularity;
@@ -234,14 +225,14 @@ TEST_CASE("sampler: bad input names the user, item or option") {
 }
 
 TEST_CASE("user sets: the union is sorted and duplicate-free per user") {
-  const UserItems a = lists({{5, 1, 5}, {}, {2}}, 6);
-  const UserItems b = lists({{0, 1}, {3}, {}}, 6);
+  const UserItems a = UserItems::from_lists({{5, 1, 5}, {}, {2}}, 6);
+  const UserItems b = UserItems::from_lists({{0, 1}, {3}, {}}, 6);
   const UserItems u = sorted_union({&a, &b}, "test");
   CHECK(u.offsets == std::vector<int64_t>{0, 3, 4, 5});
   CHECK(u.items == std::vector<int64_t>{0, 1, 5, 3, 2});
   CHECK(contains_sorted(u, 0, 5));
   CHECK_FALSE(contains_sorted(u, 1, 5));
-  const UserItems c = lists({{0}}, 6);
+  const UserItems c = UserItems::from_lists({{0}}, 6);
   CHECK_THROWS_WITH_AS(sorted_union({&a, &c}, "test"),
                        doctest::Contains("test: item list 1 has 1 users and 6 items"),
                        recgrad::Error);

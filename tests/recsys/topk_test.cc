@@ -18,17 +18,6 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-UserItems lists(const std::vector<std::vector<int64_t>>& per_user, int64_t num_items) {
-  UserItems out;
-  out.num_items = num_items;
-  out.offsets.push_back(0);
-  for (const auto& l : per_user) {
-    out.items.insert(out.items.end(), l.begin(), l.end());
-    out.offsets.push_back(static_cast<int64_t>(out.items.size()));
-  }
-  return out;
-}
-
 // Reference: full sort of the finite scores by (score desc, item asc).
 std::vector<int64_t> sorted_items(const float* row, int64_t n, int64_t k) {
   std::vector<std::pair<float, int64_t>> c;
@@ -56,7 +45,7 @@ TEST_CASE(
   Tensor s = tensor({3.f, 2.f, 1.f, 0.f,  //
                      0.f, 1.f, 2.f, std::numeric_limits<float>::quiet_NaN()},
                     {2, 4});
-  const UserItems mask = lists({{}, {0, 2}, {3}}, 4);
+  const UserItems mask = UserItems::from_lists({{}, {0, 2}, {3}}, 4);
   mask_items(s, {2, 1}, mask);  // row 0 is user 2, row 1 is user 1
   CHECK(s.at({0, 3}) == -kInf);
   CHECK(s.at({1, 0}) == -kInf);
@@ -98,7 +87,7 @@ TEST_CASE("top_k: bad shapes, k and users name the problem") {
                        recgrad::Error);
   CHECK_THROWS_AS(top_k(zeros({6}), 2), recgrad::Error);
   Tensor s = zeros({2, 3});
-  const UserItems mask = lists({{0}, {1}}, 3);
+  const UserItems mask = UserItems::from_lists({{0}, {1}}, 3);
   CHECK_THROWS_WITH_AS(mask_items(s, {0}, mask),
                        doctest::Contains("[2,3] do not match 1 users x 3 items"), recgrad::Error);
   CHECK_THROWS_WITH_AS(mask_items(s, {0, 5}, mask), doctest::Contains("user 5 is outside [0, 2)"),
