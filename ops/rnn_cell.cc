@@ -1,0 +1,291 @@
+#include "ops/rnn_cell.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "autograd/graph.h"
+#include "autograd/parallel.h"
+#include "ops/fast_math.h"
+
+namespace recgrad {
+namespace {
+
+using detail::fast_sigmoid;
+using detail::fast_tanh;
+
+// Sizes of one validated step. Row b of the step's input projection starts at
+// xp.data() + b·xp_stride + xp_offset.
+struct StepLayout {
+  int64_t batch, hidden, width;  // width = gates·hidden
+  int64_t xp_stride, xp_offset;
+};
+
+std::string describe(const Tensor& xp, const Tensor& hh, const Tensor& b_hh, const char* state,
+                     const Tensor& s, const Tensor& mask) {
+  std::string out = detail::str_cat("xp ", xp.shape(), ", hh ", hh.shape(), ", b_hh ",
+                                    b_hh.defined() ? b_hh.shape().str() : "none", ", ", state,
+                                    " ", s.shape());
+  if (mask.defined()) out += detail::str_cat(", mask ", mask.shape());
+  return out;
+}
+
+// Checks the operands of a cell op with `gates` gates whose state is `state_parts` blocks of
+// H (GRU: h, 1 block; LSTM: [h | c], 2 blocks).
+StepLayout check_step(const char* op, int64_t gates, int64_t state_parts, const char* state,
+                      const Tensor& xp, int64_t t, const Tensor& hh, const Tensor& b_hh,
+                      const Tensor& s, const Tensor& mask) {
+  RECGRAD_CHECK(xp.defined() && hh.defined() && s.defined(), op,
+                ": xp, hh and the state must be defined tensors");
+  const std::string what = describe(xp, hh, b_hh, state, s, mask);
+  RECGRAD_CHECK(s.dim() == 2 && s.size(1) % state_parts == 0 && s.size(1) > 0, op, ": ", what,
+                ": ", state, " must be [B, ", state_parts == 1 ? "H" : "2H", "] with H > 0");
+  const int64_t B = s.size(0), H = s.size(1) / state_parts, G = gates * H;
+  RECGRAD_CHECK(hh.shape() == Shape({B, G}), op, ": ", what, ": hh must be [B, ", gates,
+                "H] = ", Shape({B, G}));
+  RECGRAD_CHECK(!b_hh.defined() || b_hh.shape() == Shape({G}), op, ": ", what,
+                ": b_hh must be [", gates, "H] = ", Shape({G}));
+  RECGRAD_CHECK(!mask.defined() || mask.shape() == Shape({B}), op, ": ", what,
+                ": mask must be [B] = ", Shape({B}));
+  if (xp.dim() == 3) {
+    RECGRAD_CHECK(xp.size(0) == B && xp.size(2) == G, op, ": ", what, ": xp must be [B, T, ",
+                  gates, "H] = [", B, ", T, ", G, "]");
+    RECGRAD_CHECK(t >= 0 && t < xp.size(1), op, ": ", what, ": step ", t, " is outside [0, ",
+                  xp.size(1), ")");
+    return {B, H, G, xp.size(1) * G, t * G};
+  }
+  RECGRAD_CHECK(xp.shape() == Shape({B, G}), op, ": ", what, ": xp must be [B, T, ", gates,
+                "H] or [B, ", gates, "H] with B = ", B, ", H = ", H);
+  RECGRAD_CHECK(t == 0, op, ": ", what, ": step ", t, " given for a single-step xp");
+  return {B, H, G, G, 0};
+}
+
+// Rows per task: a row costs ~width transcendental-heavy elements.
+int64_t row_grain(const StepLayout& L) {
+  return std::max<int64_t>(1, detail::kGrainExpensive / std::max<int64_t>(L.width, 1));
+}
+
+// b_hh as a plain array (zeros when there is no bias), so the kernels have one shape.
+std::vector<float> bias_values(const Tensor& b_hh, int64_t width) {
+  if (!b_hh.defined()) return std::vector<float>(static_cast<size_t>(width), 0.f);
+  return std::vector<float>(b_hh.data(), b_hh.data() + width);
+}
+
+// db_hh += Σ_b dhh[b], rows summed in order (deterministic at any thread count).
+void add_bias_grad(GradSink& g, size_t i, const Tensor& dhh, const StepLayout& L) {
+  float* db = g.dense(i).data();
+  const float* d = dhh.data();
+  for (int64_t b = 0; b < L.batch; ++b)
+    for (int64_t j = 0; j < L.width; ++j) db[j] += d[b * L.width + j];
+}
+
+}  // namespace
+
+Tensor gru_cell_gates(const Tensor& xp, int64_t t, const Tensor& hh, const Tensor& b_hh,
+                      const Tensor& h, const Tensor& mask) {
+  const StepLayout L = check_step("gru_cell_gates", 3, 1, "h", xp, t, hh, b_hh, h, mask);
+  const int64_t B = L.batch, H = L.hidden, G = L.width;
+  const std::vector<float> bias = bias_values(b_hh, G);
+  Tensor out = Tensor::empty({B, H});
+  // Saved for backward, per row: r, z, n and hh_n + b_hn (the factor r multiplies).
+  Tensor saved = Tensor::empty({B, 4 * H});
+  {
+    const float* px = xp.data() + L.xp_offset;
+    const float* phh = hh.data();
+    const float* ph = h.data();
+    const float* pm = mask.defined() ? mask.data() : nullptr;
+    const float* pb = bias.data();
+    float* po = out.data();
+    float* ps = saved.data();
+    detail::parallel_for(B, row_grain(L), [&](int64_t lo, int64_t hi) {
+      for (int64_t b = lo; b < hi; ++b) {
+        const float* hp = ph + b * H;
+        float* o = po + b * H;
+        if (pm && pm[b] == 0.f) {  // padded: the state passes through
+          std::memcpy(o, hp, sizeof(float) * H);
+          continue;
+        }
+        const float* x = px + b * L.xp_stride;
+        const float* a = phh + b * G;
+        float* r = ps + b * 4 * H;
+        float* z = r + H;
+        float* n = z + H;
+        float* hn = n + H;
+        for (int64_t j = 0; j < H; ++j) {
+          r[j] = fast_sigmoid(x[j] + a[j] + pb[j]);
+          z[j] = fast_sigmoid(x[H + j] + a[H + j] + pb[H + j]);
+          hn[j] = a[2 * H + j] + pb[2 * H + j];
+          n[j] = fast_tanh(x[2 * H + j] + r[j] * hn[j]);
+          o[j] = (1.f - z[j]) * n[j] + z[j] * hp[j];
+        }
+      }
+    });
+  }
+  // With a = pre-activations and g = dL/dh_out (valid rows):
+  //   dh = g ⊙ z (the direct path; hh's path goes through the matmul),  dz = g ⊙ (h − n),
+  //   da_n = g ⊙ (1 − z) ⊙ (1 − n²),  dr = da_n ⊙ (hh_n + b_hn),
+  //   da_r = dr ⊙ r(1 − r),  da_z = dz ⊙ z(1 − z);
+  //   dxp = [da_r | da_z | da_n],  dhh = db_hh = [da_r | da_z | r ⊙ da_n].
+  // Padded rows: dh = g, nothing else.
+  return record("gru_cell_gates", out, {xp, hh, b_hh, h},
+                [h, mask, saved, L](const Tensor& dout, GradSink& g) {
+                  const int64_t B = L.batch, H = L.hidden, G = L.width;
+                  float* dxp = g.wants(0) ? g.dense(0).data() + L.xp_offset : nullptr;
+                  Tensor dhh = Tensor::empty({B, G});
+                  Tensor dh = Tensor::empty({B, H});
+                  const float* pg = dout.data();
+                  const float* ph = h.data();
+                  const float* ps = saved.data();
+                  const float* pm = mask.defined() ? mask.data() : nullptr;
+                  float* pdhh = dhh.data();
+                  float* pdh = dh.data();
+                  detail::parallel_for(B, row_grain(L), [&](int64_t lo, int64_t hi) {
+                    for (int64_t b = lo; b < hi; ++b) {
+                      const float* go = pg + b * H;
+                      float* dhr = pdh + b * H;
+                      float* da = pdhh + b * G;
+                      if (pm && pm[b] == 0.f) {
+                        std::memcpy(dhr, go, sizeof(float) * H);
+                        std::fill(da, da + G, 0.f);
+                        continue;
+                      }
+                      const float* hp = ph + b * H;
+                      const float* r = ps + b * 4 * H;
+                      const float* z = r + H;
+                      const float* n = z + H;
+                      const float* hn = n + H;
+                      float* dx = dxp ? dxp + b * L.xp_stride : nullptr;
+                      for (int64_t j = 0; j < H; ++j) {
+                        const float gv = go[j];
+                        dhr[j] = gv * z[j];
+                        const float dz = gv * (hp[j] - n[j]);
+                        const float dan = gv * (1.f - z[j]) * (1.f - n[j] * n[j]);
+                        const float dar = dan * hn[j] * r[j] * (1.f - r[j]);
+                        const float daz = dz * z[j] * (1.f - z[j]);
+                        da[j] = dar;
+                        da[H + j] = daz;
+                        da[2 * H + j] = dan * r[j];
+                        if (dx) {
+                          dx[j] += dar;
+                          dx[H + j] += daz;
+                          dx[2 * H + j] += dan;
+                        }
+                      }
+                    }
+                  });
+                  if (g.wants(2)) add_bias_grad(g, 2, dhh, L);
+                  if (g.wants(1)) g.add(1, dhh);
+                  if (g.wants(3)) g.add(3, dh);
+                });
+}
+
+Tensor lstm_cell_gates(const Tensor& xp, int64_t t, const Tensor& hh, const Tensor& b_hh,
+                       const Tensor& s, const Tensor& mask) {
+  const StepLayout L = check_step("lstm_cell_gates", 4, 2, "s", xp, t, hh, b_hh, s, mask);
+  const int64_t B = L.batch, H = L.hidden, G = L.width;
+  const std::vector<float> bias = bias_values(b_hh, G);
+  Tensor out = Tensor::empty({B, 2 * H});
+  // Saved for backward, per row: i, f, g, o and tanh(c').
+  Tensor saved = Tensor::empty({B, 5 * H});
+  {
+    const float* px = xp.data() + L.xp_offset;
+    const float* phh = hh.data();
+    const float* pst = s.data();
+    const float* pm = mask.defined() ? mask.data() : nullptr;
+    const float* pb = bias.data();
+    float* po = out.data();
+    float* ps = saved.data();
+    detail::parallel_for(B, row_grain(L), [&](int64_t lo, int64_t hi) {
+      for (int64_t b = lo; b < hi; ++b) {
+        const float* st = pst + b * 2 * H;
+        float* o = po + b * 2 * H;
+        if (pm && pm[b] == 0.f) {  // padded: the state passes through
+          std::memcpy(o, st, sizeof(float) * 2 * H);
+          continue;
+        }
+        const float* x = px + b * L.xp_stride;
+        const float* a = phh + b * G;
+        const float* c = st + H;
+        float* gi = ps + b * 5 * H;
+        float* gf = gi + H;
+        float* gg = gf + H;
+        float* go = gg + H;
+        float* tc = go + H;
+        for (int64_t j = 0; j < H; ++j) {
+          gi[j] = fast_sigmoid(x[j] + a[j] + pb[j]);
+          gf[j] = fast_sigmoid(x[H + j] + a[H + j] + pb[H + j]);
+          gg[j] = fast_tanh(x[2 * H + j] + a[2 * H + j] + pb[2 * H + j]);
+          go[j] = fast_sigmoid(x[3 * H + j] + a[3 * H + j] + pb[3 * H + j]);
+          const float cn = gf[j] * c[j] + gi[j] * gg[j];
+          tc[j] = fast_tanh(cn);
+          o[j] = go[j] * tc[j];
+          o[H + j] = cn;
+        }
+      }
+    });
+  }
+  // With [dh' | dc_out] = dL/d out (valid rows):
+  //   dc' = dc_out + dh' ⊙ o ⊙ (1 − tanh²c'),   do = dh' ⊙ tanh c',
+  //   da_i = dc' ⊙ g ⊙ i(1 − i),  da_f = dc' ⊙ c ⊙ f(1 − f),  da_g = dc' ⊙ i ⊙ (1 − g²),
+  //   da_o = do ⊙ o(1 − o);   dxp = dhh = db_hh = da;   ds = [0 | dc' ⊙ f]
+  //   (h reaches the gates only through hh's matmul).
+  // Padded rows: ds = dL/d out, nothing else.
+  return record("lstm_cell_gates", out, {xp, hh, b_hh, s},
+                [s, mask, saved, L](const Tensor& dout, GradSink& g) {
+                  const int64_t B = L.batch, H = L.hidden, G = L.width;
+                  float* dxp = g.wants(0) ? g.dense(0).data() + L.xp_offset : nullptr;
+                  Tensor dhh = Tensor::empty({B, G});
+                  Tensor ds = Tensor::empty({B, 2 * H});
+                  const float* pg = dout.data();
+                  const float* pst = s.data();
+                  const float* ps = saved.data();
+                  const float* pm = mask.defined() ? mask.data() : nullptr;
+                  float* pdhh = dhh.data();
+                  float* pds = ds.data();
+                  detail::parallel_for(B, row_grain(L), [&](int64_t lo, int64_t hi) {
+                    for (int64_t b = lo; b < hi; ++b) {
+                      const float* gr = pg + b * 2 * H;
+                      float* dsr = pds + b * 2 * H;
+                      float* da = pdhh + b * G;
+                      if (pm && pm[b] == 0.f) {
+                        std::memcpy(dsr, gr, sizeof(float) * 2 * H);
+                        std::fill(da, da + G, 0.f);
+                        continue;
+                      }
+                      const float* c = pst + b * 2 * H + H;
+                      const float* gi = ps + b * 5 * H;
+                      const float* gf = gi + H;
+                      const float* gg = gf + H;
+                      const float* go = gg + H;
+                      const float* tc = go + H;
+                      float* dx = dxp ? dxp + b * L.xp_stride : nullptr;
+                      for (int64_t j = 0; j < H; ++j) {
+                        const float dhv = gr[j];
+                        const float dc = gr[H + j] + dhv * go[j] * (1.f - tc[j] * tc[j]);
+                        const float dai = dc * gg[j] * gi[j] * (1.f - gi[j]);
+                        const float daf = dc * c[j] * gf[j] * (1.f - gf[j]);
+                        const float dag = dc * gi[j] * (1.f - gg[j] * gg[j]);
+                        const float dao = dhv * tc[j] * go[j] * (1.f - go[j]);
+                        da[j] = dai;
+                        da[H + j] = daf;
+                        da[2 * H + j] = dag;
+                        da[3 * H + j] = dao;
+                        dsr[j] = 0.f;
+                        dsr[H + j] = dc * gf[j];
+                        if (dx) {
+                          dx[j] += dai;
+                          dx[H + j] += daf;
+                          dx[2 * H + j] += dag;
+                          dx[3 * H + j] += dao;
+                        }
+                      }
+                    }
+                  });
+                  if (g.wants(2)) add_bias_grad(g, 2, dhh, L);
+                  if (g.wants(1)) g.add(1, dhh);
+                  if (g.wants(3)) g.add(3, ds);
+                });
+}
+
+}  // namespace recgrad
