@@ -110,7 +110,8 @@ TrainResult train(Recommender& model, optim::Optimizer& opt, const TrainerOption
         result.best_epoch = epoch;
         bad_validations = 0;
         if (options.restore_best) best_weights = snapshot(model);
-        if (!options.checkpoint.empty()) optim::save(model, options.checkpoint + ".best");
+        if (!options.checkpoint.empty())
+          optim::save(model, options.checkpoint + ".best", options.metadata);
       } else {
         ++bad_validations;
       }
@@ -127,7 +128,7 @@ TrainResult train(Recommender& model, optim::Optimizer& opt, const TrainerOption
 
     const bool stop = options.patience > 0 && bad_validations >= options.patience;
     if (!options.checkpoint.empty()) {
-      optim::Metadata meta;
+      optim::Metadata meta = options.metadata;
       meta.set_u64("epoch", static_cast<uint64_t>(epoch));
       meta.set_u64("best_epoch", static_cast<uint64_t>(result.best_epoch));
       meta.set_u64("bad_validations", static_cast<uint64_t>(bad_validations));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "optim/checkpoint.h"
 #include "optim/optimizer.h"
 #include "recsys/progress.h"
 #include "recsys/recommender.h"
@@ -24,6 +25,7 @@ struct TrainerOptions {
   std::string checkpoint;          ///< saved after every epoch when set (plus "<path>.best")
   bool resume = false;             ///< continue from `checkpoint` when it exists
   std::string jsonl_log;           ///< one JSON object per epoch when set
+  optim::Metadata metadata;        ///< extra entries for every checkpoint (e.g. the model spec)
   ProgressMode progress = ProgressMode::kAuto;
 };
 

@@ -1,0 +1,197 @@
+#include "recsys/cli/commands.h"
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "autograd/error.h"
+#include "ops/runtime.h"
+#include "optim/checkpoint.h"
+#include "recsys/models/pop.h"
+#include "recsys/trainer.h"
+
+namespace recgrad::recsys::cli {
+namespace {
+
+using nlohmann::json;
+
+// The model and data a checkpoint was trained with, so evaluate/recommend can rebuild both.
+optim::Metadata describe_run(const Flags& f) {
+  optim::Metadata m;
+  m.set("model", f.model.name);
+  m.set_u64("model.dim", static_cast<uint64_t>(f.model.dim));
+  m.set("model.lr", std::to_string(f.model.lr));
+  m.set_u64("model.batch_size", static_cast<uint64_t>(f.model.batch_size));
+  m.set_u64("model.epochs", static_cast<uint64_t>(f.model.epochs));
+  m.set_u64("model.seed", f.model.seed);
+  m.set("data.path", f.data.path);
+  m.set("data.format", f.data.format);
+  m.set("data.min_rating", std::to_string(f.data.min_rating));
+  m.set("data.split", f.data.split);
+  m.set_u64("data.seed", f.data.seed);
+  return m;
+}
+
+Flags flags_from_checkpoint(const Flags& given) {
+  const optim::Metadata m = optim::read_checkpoint(given.checkpoint).metadata;
+  RECGRAD_CHECK(m.has("model") && m.has("data.path"), given.checkpoint,
+                ": not a checkpoint written by `recgrad train` (no model/data metadata)");
+  Flags f = given;
+  f.model.name = m.get("model");
+  f.model.dim = static_cast<int64_t>(m.get_u64("model.dim"));
+  f.model.lr = std::stod(m.get("model.lr"));
+  f.model.batch_size = static_cast<int64_t>(m.get_u64("model.batch_size"));
+  f.model.epochs = static_cast<int64_t>(m.get_u64("model.epochs"));
+  f.model.seed = m.get_u64("model.seed");
+  f.data.path = m.get("data.path");
+  f.data.format = m.get("data.format");
+  f.data.min_rating = std::stod(m.get("data.min_rating"));
+  f.data.split = m.get("data.split");
+  f.data.seed = m.get_u64("data.seed");
+  return f;
+}
+
+json metrics_json(const EvalResult& r) {
+  json out = json::object();
+  for (const auto& [name, value] : r.metrics) out[name] = std::isfinite(value) ? json(value) : json();
+  return out;
+}
+
+void write_json(const std::string& path, const json& j) {
+  if (path.empty()) return;
+  std::ofstream out(path);
+  RECGRAD_CHECK(out.good(), "--metrics-json: cannot write ", path);
+  out << j.dump(2) << "\n";
+  RECGRAD_CHECK(out.good(), "--metrics-json: failed writing ", path);
+}
+
+void setup_threads(const Flags& f) {
+  if (f.threads > 0) set_num_threads(f.threads);
+}
+
+std::unique_ptr<Recommender> build_model(const Flags& f, const Experiment& ex) {
+  auto model = find_model(f.model.name).make(f.model, ex.data.num_users(), ex.data.num_items());
+  model->attach(ex.training());
+  return model;
+}
+
+EvalResult evaluate_pop(const Experiment& ex, const EvalOptions& opts) {
+  Pop pop(ex.data.num_items());
+  pop.attach(ex.training());
+  pop.fit();
+  return evaluate_model(pop, ex, opts);
+}
+
+json run_json(const Flags& f, const Experiment& ex, const EvalResult& result) {
+  json j;
+  j["model"] = f.model.name;
+  j["dataset"] = ex.data.name;
+  j["split"] = f.data.split;
+  j["protocol"] = result.protocol;
+  j["metrics"] = metrics_json(result);
+  j["users_evaluated"] = result.users_evaluated;
+  return j;
+}
+
+}  // namespace
+
+int run_train(const Flags& f) {
+  setup_threads(f);
+  find_model(f.model.name);  // an unknown name fails before any data is read
+  const Experiment ex = Experiment::load(f.data);
+  std::fprintf(stderr, "%s\n%s\n", runtime_summary().c_str(), ex.describe().c_str());
+  auto model = build_model(f, ex);
+  const EvalOptions eval_opts = parse_protocol(f.protocol, f.data.seed);
+  std::fprintf(stderr, "%s", model->summary().c_str());
+
+  TrainResult trained;
+  const int64_t epochs = model->is_iterative() ? epochs_for(f.model) : 0;
+  if (model->is_iterative()) {
+    auto opt = model->make_optimizer();
+    TrainerOptions t;
+    t.epochs = epochs;
+    t.metric = model->predicts_ratings() ? "RMSE" : "NDCG@10";
+    t.patience = f.patience;
+    t.checkpoint = f.save;
+    t.resume = f.resume;
+    t.metadata = describe_run(f);
+    t.progress = f.quiet ? ProgressMode::kQuiet : ProgressMode::kAuto;
+    const bool has_valid = !ex.split.valid.users.empty();
+    trained = train(*model, *opt, t,
+                    has_valid ? Validator([&](Recommender& m) {
+                      return evaluate_model(m, ex, eval_opts, /*on_validation=*/true).at(t.metric);
+                    })
+                              : Validator());
+  } else {
+    model->fit();
+  }
+
+  const EvalResult result = evaluate_model(*model, ex, eval_opts);
+  std::printf("%s %s\n", f.model.name.c_str(), result.str().c_str());
+  json j = run_json(f, ex, result);
+  j["epochs"] = epochs;
+  j["best_epoch"] = trained.best_epoch;
+  j["train_seconds"] = trained.train_seconds;
+  j["train_examples_per_second"] =
+      trained.train_seconds > 0 ? trained.examples / trained.train_seconds : 0.0;
+  if (!model->predicts_ratings()) {
+    const EvalResult pop = evaluate_pop(ex, eval_opts);
+    std::printf("pop %s\n", pop.str().c_str());
+    j["baselines"]["pop"] = metrics_json(pop);
+  }
+  if (!f.save.empty()) {
+    optim::Metadata meta = describe_run(f);
+    meta.set_u64("epoch", static_cast<uint64_t>(epochs));
+    optim::save(*model, f.save, meta);
+    std::fprintf(stderr, "saved %s\n", f.save.c_str());
+  }
+  write_json(f.metrics_json, j);
+  return 0;
+}
+
+int run_evaluate(const Flags& given) {
+  setup_threads(given);
+  const Flags f = flags_from_checkpoint(given);
+  const Experiment ex = Experiment::load(f.data);
+  auto model = build_model(f, ex);
+  optim::load(*model, f.checkpoint);
+  const EvalResult result = evaluate_model(*model, ex, parse_protocol(given.protocol, f.data.seed));
+  std::printf("%s %s\n", f.model.name.c_str(), result.str().c_str());
+  write_json(given.metrics_json, run_json(f, ex, result));
+  return 0;
+}
+
+int run_recommend(const Flags& given) {
+  setup_threads(given);
+  const Flags f = flags_from_checkpoint(given);
+  RECGRAD_CHECK(given.k > 0, "-k: must be positive, got ", given.k);
+  const Experiment ex = Experiment::load(f.data);
+  const int64_t user = ex.data.user_ids.find(given.user);
+  RECGRAD_CHECK(user >= 0, "--user: '", given.user, "' is not a user of ", ex.data.name);
+  auto model = build_model(f, ex);
+  optim::load(*model, f.checkpoint);
+  // Everything the user has interacted with is history and is never recommended again.
+  std::vector<std::vector<int64_t>> known(ex.data.num_users());
+  for (int64_t u = 0; u < ex.data.num_users(); ++u) {
+    known[u].assign(ex.train_valid.begin(u), ex.train_valid.end(u));
+    known[u].insert(known[u].end(), ex.test.begin(u), ex.test.end(u));
+  }
+  const UserItems all = UserItems::from_lists(known, ex.data.num_items());
+  const TopK top = model->recommend({user}, given.k, all, all);
+  for (int64_t r = 0; r < top.items.numel(); ++r) {
+    const int64_t item = top.items.values[r];
+    if (item < 0) break;  // fewer unseen items than k
+    std::printf("%lld\t%s\t%.6g\n", static_cast<long long>(r + 1),
+                ex.data.item_ids.raw(item).c_str(), top.scores.data()[r]);
+  }
+  return 0;
+}
+
+int run_models() {
+  for (const ModelInfo& m : model_registry())
+    std::printf("%-8s %-22s %s\n         defaults: %s\n", m.name.c_str(), m.family.c_str(),
+                m.paper.c_str(), m.defaults.c_str());
+  return 0;
+}
+
+}  // namespace recgrad::recsys::cli

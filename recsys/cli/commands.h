@@ -1,0 +1,39 @@
+#pragma once
+// The `recgrad` command line: train, evaluate, recommend, models. Flags are parsed in main.cc
+// (CLI11); these functions do the work and write results (JSON through nlohmann/json). Only the
+// CLI depends on those two libraries: the core libraries stay dependency-free for embedding.
+#include <cstdint>
+#include <string>
+
+#include "recsys/experiment.h"
+#include "recsys/registry.h"
+
+namespace recgrad::recsys::cli {
+
+/// Flags shared by the commands.
+struct Flags {
+  ModelSpec model;
+  DataSpec data;
+  std::string protocol = "full";  ///< "full" or "sampled:N"
+  int threads = 0;                ///< 0: all cores
+  std::string save;               ///< checkpoint path to write after training
+  std::string checkpoint;         ///< checkpoint to read (evaluate, recommend)
+  std::string metrics_json;       ///< where to write the results as JSON
+  std::string user;               ///< raw user id (recommend)
+  int64_t k = 10;                 ///< list length (recommend)
+  int64_t patience = 0;           ///< early stopping (train)
+  bool resume = false;            ///< continue from --save when it exists (train)
+  bool quiet = false;             ///< no progress output
+};
+
+/// Trains flags.model on flags.data, evaluates it on the test part beside Pop, optionally
+/// saves it and writes the JSON. Returns the process exit code.
+int run_train(const Flags& flags);
+/// Rebuilds the data and model recorded in flags.checkpoint and evaluates it.
+int run_evaluate(const Flags& flags);
+/// Prints the top-k unseen items (raw ids) of flags.user from flags.checkpoint.
+int run_recommend(const Flags& flags);
+/// Lists the registered models with their families, papers and defaults.
+int run_models();
+
+}  // namespace recgrad::recsys::cli

@@ -1,0 +1,88 @@
+// recgrad: train, evaluate and serve recommenders from the command line.
+//   recgrad train --model bpr [--data synthetic|PATH] [--metrics-json out.json] ...
+//   recgrad evaluate --checkpoint model.ckpt [--protocol sampled:100]
+//   recgrad recommend --checkpoint model.ckpt --user 196 -k 10
+//   recgrad models
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "recsys/cli/commands.h"
+
+using recgrad::recsys::cli::Flags;
+
+namespace {
+
+void add_data_flags(CLI::App& cmd, Flags& f) {
+  cmd.add_option("--data", f.data.path, "dataset file (or NCF directory), or 'synthetic'")
+      ->capture_default_str();
+  cmd.add_option("--format", f.data.format,
+                 "ml-100k, ml-1m, ml-20m, uir, seq, ncf or csv (default: from the file name)");
+  cmd.add_option("--min-rating", f.data.min_rating, "keep rows rated at least this (0 keeps all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--split", f.data.split, "loo (leave-one-out by time) or ratio (random 80/10/10)")
+      ->check(CLI::IsMember({"loo", "ratio"}))
+      ->capture_default_str();
+  cmd.add_option("--data-seed", f.data.seed, "synthetic data and random splits")->capture_default_str();
+}
+
+void add_eval_flags(CLI::App& cmd, Flags& f) {
+  cmd.add_option("--protocol", f.protocol, "full, or sampled:N (N sampled negatives per user)")
+      ->capture_default_str();
+  cmd.add_option("--metrics-json", f.metrics_json, "write the results to this JSON file");
+  cmd.add_option("--threads", f.threads, "threads (default: all cores)")->check(CLI::PositiveNumber);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"recgrad: deep learning recommenders in C++"};
+  app.require_subcommand(1);
+  Flags f;
+
+  CLI::App* train = app.add_subcommand("train", "train a model, evaluate it beside Pop");
+  train->add_option("--model", f.model.name, "model name (see `recgrad models`)")->required();
+  add_data_flags(*train, f);
+  add_eval_flags(*train, f);
+  train->add_option("--epochs", f.model.epochs, "epochs (default: the model's)")->check(CLI::PositiveNumber);
+  train->add_option("--dim", f.model.dim, "embedding / hidden size")->check(CLI::PositiveNumber);
+  train->add_option("--lr", f.model.lr, "learning rate")->check(CLI::PositiveNumber);
+  train->add_option("--batch", f.model.batch_size, "batch size")->check(CLI::PositiveNumber);
+  train->add_option("--seed", f.model.seed, "parameters, shuffling, negatives")->capture_default_str();
+  train->add_option("--patience", f.patience, "stop after N validations without improvement");
+  train->add_option("--save", f.save, "checkpoint path (written every epoch and at the end)");
+  train->add_flag("--resume", f.resume, "continue from --save when it exists");
+  train->add_flag("--quiet", f.quiet, "no progress output");
+
+  CLI::App* evaluate = app.add_subcommand("evaluate", "evaluate a checkpoint on its test data");
+  evaluate->add_option("--checkpoint", f.checkpoint, "checkpoint from `recgrad train --save`")
+      ->required()
+      ->check(CLI::ExistingFile);
+  add_eval_flags(*evaluate, f);
+
+  CLI::App* recommend = app.add_subcommand("recommend", "top-k unseen items of a user (raw ids)");
+  recommend->add_option("--checkpoint", f.checkpoint, "checkpoint from `recgrad train --save`")
+      ->required()
+      ->check(CLI::ExistingFile);
+  recommend->add_option("--user", f.user, "raw user id, as in the data file")->required();
+  recommend->add_option("-k", f.k, "list length")->capture_default_str()->check(CLI::PositiveNumber);
+  recommend->add_option("--threads", f.threads, "threads (default: all cores)")->check(CLI::PositiveNumber);
+
+  app.add_subcommand("models", "list the models with their defaults");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (train->parsed()) return recgrad::recsys::cli::run_train(f);
+    if (evaluate->parsed()) return recgrad::recsys::cli::run_evaluate(f);
+    if (recommend->parsed()) return recgrad::recsys::cli::run_recommend(f);
+    return recgrad::recsys::cli::run_models();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "recgrad: error: %s\n", e.what());
+    return 1;
+  }
+}
