@@ -460,7 +460,10 @@ CheckpointContents read_checkpoint(const std::string& path) {
   return c;
 }
 
-namespace detail {
+}  // namespace recgrad::optim
+
+namespace recgrad::detail {
+using namespace recgrad::optim;  // this file's package types, unqualified
 
 namespace {
 using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
@@ -494,5 +497,7 @@ uint32_t crc32(const void* data, size_t n, uint32_t crc) {
   return ~c;
 }
 
-}  // namespace detail
+}  // namespace recgrad::detail
+
+namespace recgrad::optim {
 }  // namespace recgrad::optim

@@ -89,9 +89,13 @@ struct CheckpointContents {
 /// Reads and verifies a whole checkpoint (magic, version, checksums, sizes, unique names).
 CheckpointContents read_checkpoint(const std::string& path);
 
-namespace detail {
+}  // namespace recgrad::optim
+
+// Internals shared between files; every package keeps them in recgrad::detail (a nested
+// `detail` would hide recgrad::detail from code in the package).
+namespace recgrad::detail {
 /// Extends a CRC-32 (IEEE, reflected, as zlib's crc32; start from 0) by n bytes.
 uint32_t crc32(const void* data, size_t n, uint32_t crc = 0);
-}  // namespace detail
+}  // namespace recgrad::detail
 
-}  // namespace recgrad::optim
+

@@ -247,7 +247,10 @@ void Optimizer::load_state(const OptimizerState& s) {
   steps_ = steps;
 }
 
-namespace detail {
+}  // namespace recgrad::optim
+
+namespace recgrad::detail {
+using namespace recgrad::optim;  // this file's package types, unqualified
 
 RowSparseGrad coalesced_sparse_grad(const Tensor& p) {
   RowSparseGrad g = p.sparse_grad();
@@ -262,5 +265,7 @@ RowSparseGrad coalesced_sparse_grad(const Tensor& p) {
   return g;
 }
 
-}  // namespace detail
+}  // namespace recgrad::detail
+
+namespace recgrad::optim {
 }  // namespace recgrad::optim

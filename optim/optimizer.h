@@ -153,7 +153,11 @@ class Optimizer {
   int64_t steps_ = 0;
 };
 
-namespace detail {
+}  // namespace recgrad::optim
+
+// Internals shared between files; every package keeps them in recgrad::detail (a nested
+// `detail` would hide recgrad::detail from code in the package).
+namespace recgrad::detail {
 
 /// The leaf's row-sparse gradient, coalesced (rows strictly increasing, duplicates summed).
 /// Tensor::sparse_grad() already coalesces; this re-checks, since one op adding a single
@@ -183,5 +187,5 @@ void for_sparse_rows(const RowSparseGrad& g, int64_t width, int64_t grain, const
   });
 }
 
-}  // namespace detail
-}  // namespace recgrad::optim
+}  // namespace recgrad::detail
+

@@ -3,7 +3,10 @@
 #include <algorithm>
 
 namespace recgrad::recsys {
-namespace detail {
+}  // namespace recgrad::recsys
+
+namespace recgrad::detail {
+using namespace recgrad::recsys;  // this file's package types, unqualified
 namespace {
 
 std::string describe_separator(const DelimitedSpec& spec) {
@@ -87,7 +90,9 @@ InteractionDataset load_delimited(const std::string& path, const DelimitedSpec& 
   return out;
 }
 
-}  // namespace detail
+}  // namespace recgrad::detail
+
+namespace recgrad::recsys {
 
 namespace {
 

@@ -44,7 +44,11 @@ InteractionDataset load_csv(const std::string& path, const CsvOptions& options =
 /// column count on every line (2, 3 or 4). Ids are any non-empty tokens.
 InteractionDataset load_uir(const std::string& path);
 
-namespace detail {
+}  // namespace recgrad::recsys
+
+// Internals shared between files; every package keeps them in recgrad::detail (a nested
+// `detail` would hide recgrad::detail from code in the package).
+namespace recgrad::detail {
 
 /// How to read one delimited format; the loaders fill it in.
 struct DelimitedSpec {
@@ -63,7 +67,7 @@ struct DelimitedSpec {
 };
 
 /// Parses `path` according to `spec` into a dataset named after the path.
-InteractionDataset load_delimited(const std::string& path, const DelimitedSpec& spec);
+recsys::InteractionDataset load_delimited(const std::string& path, const DelimitedSpec& spec);
 
-}  // namespace detail
-}  // namespace recgrad::recsys
+}  // namespace recgrad::detail
+

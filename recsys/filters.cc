@@ -58,7 +58,10 @@ std::string FilterReport::summary() const {
                          rounds > 1 ? recgrad::detail::str_cat(" in ", rounds, " rounds") : std::string());
 }
 
-namespace detail {
+}  // namespace recgrad::recsys
+
+namespace recgrad::detail {
+using namespace recgrad::recsys;  // this file's package types, unqualified
 
 void keep_rows(InteractionDataset& data, const std::vector<bool>& keep) {
   RECGRAD_CHECK(keep.size() == data.users.size(), "keep_rows: mask of ", keep.size(),
@@ -78,7 +81,9 @@ void permute_rows(InteractionDataset& data, const std::vector<int64_t>& order) {
   permute_column(data.timestamps, order);
 }
 
-}  // namespace detail
+}  // namespace recgrad::detail
+
+namespace recgrad::recsys {
 
 std::pair<int64_t, int64_t> compact_ids(InteractionDataset& data) {
   // new_id[old] = new dense id, or -1 for ids without rows; survivors keep their order.

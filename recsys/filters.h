@@ -64,11 +64,15 @@ FilterReport sort_by_user_time(InteractionDataset& data);
 /// Returns {users dropped, items dropped}.
 std::pair<int64_t, int64_t> compact_ids(InteractionDataset& data);
 
-namespace detail {
-/// Keeps rows where keep[row] is true, in order, across all columns.
-void keep_rows(InteractionDataset& data, const std::vector<bool>& keep);
-/// Reorders all columns so that new row k is old row order[k].
-void permute_rows(InteractionDataset& data, const std::vector<int64_t>& order);
-}  // namespace detail
-
 }  // namespace recgrad::recsys
+
+// Internals shared between files; every package keeps them in recgrad::detail (a nested
+// `detail` would hide recgrad::detail from code in the package).
+namespace recgrad::detail {
+/// Keeps rows where keep[row] is true, in order, across all columns.
+void keep_rows(recsys::InteractionDataset& data, const std::vector<bool>& keep);
+/// Reorders all columns so that new row k is old row order[k].
+void permute_rows(recsys::InteractionDataset& data, const std::vector<int64_t>& order);
+}  // namespace recgrad::detail
+
+

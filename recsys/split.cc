@@ -83,14 +83,17 @@ void sort_groups_by_time(const InteractionDataset& data, Groups& g) {
 
 // Labels rows[0:n] train / valid / test by the ratio counts, in that order.
 void cut(const int64_t* rows, int64_t n, const SplitRatios& ratios, std::vector<uint8_t>& part_of) {
-  const std::vector<int64_t> c = recsys::detail::split_counts(n, ratios);
+  const std::vector<int64_t> c = recgrad::detail::split_counts(n, ratios);
   for (int64_t k = 0; k < n; ++k)
     part_of[rows[k]] = k < c[0] ? kTrain : k < c[0] + c[1] ? kValid : kTest;
 }
 
 }  // namespace
 
-namespace detail {
+}  // namespace recgrad::recsys
+
+namespace recgrad::detail {
+using namespace recgrad::recsys;  // this file's package types, unqualified
 
 std::vector<int64_t> split_counts(int64_t n, const SplitRatios& ratios) {
   // RecBole's _calcu_split_ids, with ratios already normalised.
@@ -106,7 +109,9 @@ std::vector<int64_t> split_counts(int64_t n, const SplitRatios& ratios) {
   return cnt;
 }
 
-}  // namespace detail
+}  // namespace recgrad::detail
+
+namespace recgrad::recsys {
 
 Split leave_one_out(const InteractionDataset& data, const LeaveOneOutOptions& options) {
   check_time(data, "leave_one_out");

@@ -52,9 +52,13 @@ Split split_random_per_user(const InteractionDataset& data, const SplitRatios& r
 /// All rows shuffled with `seed` then cut by the ratios (e.g. AutoRec's random 90/0/10).
 Split split_random_global(const InteractionDataset& data, const SplitRatios& ratios, uint64_t seed);
 
-namespace detail {
-/// Rows per part for n rows: {train, valid, test}, by the RecBole rule above.
-std::vector<int64_t> split_counts(int64_t n, const SplitRatios& ratios);
-}  // namespace detail
-
 }  // namespace recgrad::recsys
+
+// Internals shared between files; every package keeps them in recgrad::detail (a nested
+// `detail` would hide recgrad::detail from code in the package).
+namespace recgrad::detail {
+/// Rows per part for n rows: {train, valid, test}, by the RecBole rule above.
+std::vector<int64_t> split_counts(int64_t n, const recsys::SplitRatios& ratios);
+}  // namespace recgrad::detail
+
+

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <memory>
 
-namespace recgrad::recsys::detail {
+namespace recgrad::detail {
 
 std::string read_file(const std::string& path) {
   RECGRAD_CHECK(!is_directory(path), path, ": is a directory, expected a data file");
@@ -144,4 +144,4 @@ void check_id(const LineCursor& at, std::string_view raw, const char* what, bool
   if (numeric) parse_int(at, raw, what);
 }
 
-}  // namespace recgrad::recsys::detail
+}  // namespace recgrad::detail

@@ -12,7 +12,7 @@
 #include "autograd/error.h"
 #include "recsys/dataset.h"
 
-namespace recgrad::recsys::detail {
+namespace recgrad::detail {
 
 /// The whole content of `path`. Throws recgrad::Error naming the path when it cannot be read.
 std::string read_file(const std::string& path);
@@ -71,13 +71,13 @@ float parse_float(const LineCursor& at, std::string_view text, const char* what)
 class ViewInterner {
  public:
   /// Interns into `ids`, which may already hold ids (they keep their numbers).
-  explicit ViewInterner(IdMap& ids) : ids_(ids) {}
+  explicit ViewInterner(recsys::IdMap& ids) : ids_(ids) {}
   /// The dense id of `raw`, assigning the next one if it is new.
   int64_t intern(std::string_view raw);
 
  private:
   static constexpr int64_t kDirectLimit = int64_t{1} << 21;  // table of at most 16 MB
-  IdMap& ids_;
+  recsys::IdMap& ids_;
   std::vector<int64_t> direct_;  // direct_[value] = dense id + 1, 0 when not seen yet
   std::unordered_map<std::string_view, int64_t> cache_;
 };
@@ -85,4 +85,4 @@ class ViewInterner {
 /// Checks that `raw` is a usable id: non-empty and, when `numeric`, an integer.
 void check_id(const LineCursor& at, std::string_view raw, const char* what, bool numeric);
 
-}  // namespace recgrad::recsys::detail
+}  // namespace recgrad::detail

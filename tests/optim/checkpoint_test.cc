@@ -88,13 +88,13 @@ bool unchanged(const nn::Module& m, const std::vector<Tensor>& snap) {
 }  // namespace
 
 TEST_CASE("checkpoint: crc32 is zlib's CRC-32") {
-  CHECK(optim::detail::crc32("123456789", 9) == 0xCBF43926u);
-  CHECK(optim::detail::crc32("", 0) == 0u);
+  CHECK(recgrad::detail::crc32("123456789", 9) == 0xCBF43926u);
+  CHECK(recgrad::detail::crc32("", 0) == 0u);
   // Extending in pieces equals one pass (the slicing-by-8 path and the byte path agree).
   const std::string s = "The quick brown fox jumps over the lazy dog, twice over.";
-  CHECK(optim::detail::crc32(s.data() + 5, s.size() - 5, optim::detail::crc32(s.data(), 5)) ==
-        optim::detail::crc32(s.data(), s.size()));
-  CHECK(optim::detail::crc32("The quick brown fox jumps over the lazy dog", 43) == 0x414FA339u);
+  CHECK(recgrad::detail::crc32(s.data() + 5, s.size() - 5, recgrad::detail::crc32(s.data(), 5)) ==
+        recgrad::detail::crc32(s.data(), s.size()));
+  CHECK(recgrad::detail::crc32("The quick brown fox jumps over the lazy dog", 43) == 0x414FA339u);
 }
 
 TEST_CASE("checkpoint: a round trip into a fresh module is bit-identical and keeps its handles") {

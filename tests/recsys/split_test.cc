@@ -53,7 +53,7 @@ InteractionDataset messy_data() {
   for (size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int64_t>(k);
   Generator g(11);
   for (int64_t k = d.size() - 1; k > 0; --k) std::swap(order[k], order[g.next_below(k + 1)]);
-  recsys::detail::permute_rows(d, order);
+  recgrad::detail::permute_rows(d, order);
   return d;
 }
 
@@ -92,13 +92,13 @@ bool same_rows(const InteractionDataset& a, const InteractionDataset& b) {
 
 TEST_CASE("split_counts: RecBole's rule (floor for valid/test, a lone row to test first)") {
   using V = std::vector<int64_t>;
-  CHECK(recsys::detail::split_counts(10, {}) == V{8, 1, 1});
-  CHECK(recsys::detail::split_counts(5, {}) == V{3, 1, 1});
-  CHECK(recsys::detail::split_counts(2, {}) == V{1, 0, 1});
-  CHECK(recsys::detail::split_counts(1, {}) == V{1, 0, 0});
-  CHECK(recsys::detail::split_counts(19, {}) == V{17, 1, 1});
-  CHECK(recsys::detail::split_counts(100, {0.9, 0.0, 0.1}) == V{90, 0, 10});
-  CHECK(recsys::detail::split_counts(7, {0.6, 0.2, 0.2}) == V{5, 1, 1});
+  CHECK(recgrad::detail::split_counts(10, {}) == V{8, 1, 1});
+  CHECK(recgrad::detail::split_counts(5, {}) == V{3, 1, 1});
+  CHECK(recgrad::detail::split_counts(2, {}) == V{1, 0, 1});
+  CHECK(recgrad::detail::split_counts(1, {}) == V{1, 0, 0});
+  CHECK(recgrad::detail::split_counts(19, {}) == V{17, 1, 1});
+  CHECK(recgrad::detail::split_counts(100, {0.9, 0.0, 0.1}) == V{90, 0, 10});
+  CHECK(recgrad::detail::split_counts(7, {0.6, 0.2, 0.2}) == V{5, 1, 1});
 }
 
 TEST_CASE("leave_one_out: last row tests, second-to-last validates, short users train only") {
@@ -145,7 +145,7 @@ TEST_CASE("split_by_time_per_user: each user's earliest rows train, latest test"
              te = count_by_user(s.test);
   const auto train = times_by_user(s.train), valid = times_by_user(s.valid), test = times_by_user(s.test);
   for (auto [u, n] : all) {
-    const std::vector<int64_t> want = recsys::detail::split_counts(n, {0.8, 0.1, 0.1});
+    const std::vector<int64_t> want = recgrad::detail::split_counts(n, {0.8, 0.1, 0.1});
     CHECK((tr.count(u) ? tr.at(u) : 0) == want[0]);
     CHECK((va.count(u) ? va.at(u) : 0) == want[1]);
     CHECK((te.count(u) ? te.at(u) : 0) == want[2]);
@@ -162,7 +162,7 @@ TEST_CASE("split_by_time_global: one time cut for everybody") {
   const InteractionDataset d = messy_data();
   const Split s = split_by_time_global(d, {0.7, 0.1, 0.2});
   check_disjoint_and_covering(d, s);
-  const std::vector<int64_t> want = recsys::detail::split_counts(d.size(), {0.7, 0.1, 0.2});
+  const std::vector<int64_t> want = recgrad::detail::split_counts(d.size(), {0.7, 0.1, 0.2});
   CHECK(s.train.size() == want[0]);
   CHECK(s.valid.size() == want[1]);
   CHECK(s.test.size() == want[2]);
@@ -188,7 +188,7 @@ TEST_CASE("random splits: counted per user or globally, same seed same parts at 
     CHECK(same_rows(x->test, y->test));
   }
   const auto all = count_by_user(d), te = count_by_user(a.test);
-  for (auto [u, n] : all) CHECK((te.count(u) ? te.at(u) : 0) == recsys::detail::split_counts(n, {})[2]);
+  for (auto [u, n] : all) CHECK((te.count(u) ? te.at(u) : 0) == recgrad::detail::split_counts(n, {})[2]);
   CHECK(g1.valid.size() == 0);
   CHECK(g1.test.size() == d.size() / 10);
   // Another seed gives another split; parts keep the input's row order.
