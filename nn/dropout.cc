@@ -7,6 +7,7 @@ namespace recgrad::nn {
 
 Dropout::Dropout(float p, Generator& gen) : p_(p), gen_(gen.next_u64()) {
   RECGRAD_CHECK(p >= 0.f && p < 1.f, "Dropout: p = ", p, " must lie in [0, 1)");
+  register_generator("generator", &gen_);
 }
 
 Tensor Dropout::forward(const Tensor& x) { return dropout(x, p_, is_training(), gen_); }

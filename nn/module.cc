@@ -13,7 +13,8 @@ void Module::check_new_name(const std::string& name) const {
   auto taken = [&](const auto& list) {
     return std::any_of(list.begin(), list.end(), [&](const auto& e) { return e.first == name; });
   };
-  RECGRAD_CHECK(!taken(parameters_) && !taken(buffers_) && !taken(children_), describe(),
+  RECGRAD_CHECK(!taken(parameters_) && !taken(buffers_) && !taken(children_) && !taken(generators_),
+                describe(),
                 ": name '", name, "' is already registered");
 }
 
@@ -31,6 +32,19 @@ Tensor Module::register_buffer(const std::string& name, Tensor value) {
   RECGRAD_CHECK(value.defined(), describe(), ": buffer '", name, "' is undefined");
   buffers_.emplace_back(name, value);
   return value;
+}
+
+void Module::register_generator(const std::string& name, Generator* generator) {
+  check_new_name(name);
+  RECGRAD_CHECK(generator != nullptr, describe(), ": generator '", name, "' is null");
+  generators_.emplace_back(name, generator);
+}
+
+std::vector<std::pair<std::string, Generator*>> Module::named_generators() const {
+  std::vector<std::pair<std::string, Generator*>> out = generators_;
+  for (const auto& [name, child] : children_)
+    for (auto& [path, g] : child->named_generators()) out.emplace_back(name + "." + path, g);
+  return out;
 }
 
 void Module::collect(const std::string& prefix, bool params, NamedTensors& out) const {

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/generator.h"
 #include "autograd/tensor.h"
 
 namespace recgrad::nn {
@@ -37,6 +38,9 @@ class Module {
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
     return children_;
   }
+  /// Random streams the module draws from while training (dropout), with dotted paths:
+  /// checkpoints save their positions so a resumed run draws exactly what it would have.
+  std::vector<std::pair<std::string, Generator*>> named_generators() const;
   /// Total number of parameter elements.
   int64_t num_parameters() const;
 
@@ -59,6 +63,8 @@ class Module {
   Tensor register_parameter(const std::string& name, Tensor value);
   /// Registers a buffer: saved in checkpoints, never trained.
   Tensor register_buffer(const std::string& name, Tensor value);
+  /// Registers a random stream the module owns (its position is saved in checkpoints).
+  void register_generator(const std::string& name, Generator* generator);
   /// Registers a submodule and returns it.
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
@@ -76,6 +82,7 @@ class Module {
 
   NamedTensors parameters_;
   NamedTensors buffers_;
+  std::vector<std::pair<std::string, Generator*>> generators_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };

@@ -61,6 +61,7 @@ RNNBase::RNNBase(const char* kind, int64_t gates, int64_t input_size, int64_t hi
     layers_.push_back(p);
   }
   dropout_gen_ = Generator(gen.next_u64());
+  register_generator("dropout_generator", &dropout_gen_);
 }
 
 std::string RNNBase::describe() const {

@@ -145,8 +145,14 @@ void check_names(const NamedTensors& tensors, const std::string& path) {
   }
 }
 
+// Generator positions travel as metadata "generator.<path>" (u64 values).
+constexpr const char* kGeneratorPrefix = "generator.";
+
 void save_impl(const nn::Module& module, const Optimizer* optimizer, const std::string& path,
-               const Metadata& meta) {
+               const Metadata& user_meta) {
+  Metadata meta = user_meta;
+  for (const auto& [name, gen] : module.named_generators())
+    meta.set_u64(kGeneratorPrefix + name, gen->state());
   const NamedTensors tensors = module.state();
   OptimizerState opt;
   if (optimizer) opt = optimizer->state();
@@ -338,8 +344,18 @@ Metadata load_impl(nn::Module& module, Optimizer* optimizer, const std::string& 
       throw Error("checkpoint '" + path + "': optimizer state: " + e.what());
     }
   }
+  // Generators the module has must be in the file (older files without them are refused by
+  // name, like a missing tensor).
+  std::vector<std::pair<Generator*, uint64_t>> streams;
+  for (const auto& [name, gen] : module.named_generators()) {
+    const std::string key = kGeneratorPrefix + name;
+    RECGRAD_CHECK(c.metadata.has(key), "checkpoint '", path, "': no state for generator '", name,
+                  "'");
+    streams.emplace_back(gen, c.metadata.get_u64(key));
+  }
   // Everything is verified: from here on nothing throws (but bad_alloc in load_state's maps).
   copy_into(c.module, targets);
+  for (auto& [gen, state] : streams) gen->set_state(state);
   if (optimizer) optimizer->load_state(c.optimizer);
   return c.metadata;
 }

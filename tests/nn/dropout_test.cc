@@ -78,3 +78,12 @@ TEST_CASE("Dropout: p outside [0, 1) is rejected") {
                        Error);
   CHECK_THROWS_AS(Dropout(-0.5f, gen), Error);
 }
+
+TEST_CASE("Dropout: its generator is registered, so checkpoints can resume its stream") {
+  recgrad::Generator gen(5);
+  recgrad::nn::Dropout d(0.5f, gen);
+  const auto gens = d.named_generators();
+  REQUIRE(gens.size() == 1);
+  CHECK(gens[0].first == "generator");
+  CHECK(gens[0].second == &d.generator());
+}

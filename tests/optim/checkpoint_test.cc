@@ -1,5 +1,7 @@
 #include "optim/checkpoint.h"
 
+#include "nn/dropout.h"
+
 #include <doctest/doctest.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -422,4 +424,29 @@ TEST_CASE("checkpoint: a resumed run continues bit for bit like an uninterrupted
   CHECK(a.counters == b.counters);
   // And the run moved: the parameters are not where either model started.
   CHECK_FALSE(same_bits(resumed.w, Model(7).w));
+}
+
+namespace {
+struct WithDropout : recgrad::nn::Module {
+  explicit WithDropout(recgrad::Generator& gen) {
+    drop = register_module("drop", std::make_shared<recgrad::nn::Dropout>(0.5f, gen));
+  }
+  std::shared_ptr<recgrad::nn::Dropout> drop;
+};
+}  // namespace
+
+TEST_CASE("checkpoint: generator positions round-trip, so dropout masks continue exactly") {
+  recgrad::Generator gen(1);
+  WithDropout a(gen), b(gen);
+  const recgrad::Tensor x = recgrad::ones({64});
+  a.drop->forward(x);  // advance a's stream
+  TempDir dir;
+  const std::string path = dir.path + "/gen.ckpt";
+  save(a, path);
+  load(b, path);
+  CHECK(a.drop->forward(x).to_vector() == b.drop->forward(x).to_vector());
+  recgrad::nn::Module empty;
+  save(empty, path);
+  CHECK_THROWS_WITH_AS(load(b, path), doctest::Contains("no state for generator 'drop.generator'"),
+                       recgrad::Error);
 }
