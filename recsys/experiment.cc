@@ -53,8 +53,13 @@ Experiment Experiment::load(const DataSpec& spec) {
   if (spec.path == "synthetic") {
     SyntheticOptions o;
     o.seed = spec.seed;
+    if (spec.synthetic_users != 0) o.num_users = spec.synthetic_users;
+    if (spec.synthetic_items != 0) o.num_items = spec.synthetic_items;
+    if (spec.synthetic_rows != 0) o.num_interactions = spec.synthetic_rows;
     ex.data = make_synthetic(o);
   } else {
+    RECGRAD_CHECK(spec.synthetic_users == 0 && spec.synthetic_items == 0 && spec.synthetic_rows == 0,
+                  "data: ", spec.path, ": synthetic_users/items/rows apply only to synthetic data");
     ex.data = load_dataset(spec.path, spec.format);
   }
   if (spec.min_rating > 0) {

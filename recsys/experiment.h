@@ -19,6 +19,11 @@ struct DataSpec {
   double min_rating = 0;           ///< keep rows rated at least this (0 keeps all)
   std::string split = "loo";       ///< "loo": leave-one-out by time; "ratio": random 80/10/10
   uint64_t seed = 0;               ///< synthetic data and random splits
+  /// Synthetic data only: its size (0 keeps SyntheticOptions' default: 1,000 users, 1,700
+  /// items, 100,000 rows). Tests use smaller data to stay fast.
+  int64_t synthetic_users = 0;
+  int64_t synthetic_items = 0;
+  int64_t synthetic_rows = 0;
 };
 
 /// Parses a protocol flag: "full" or "sampled:N". Throws recgrad::Error naming the value.

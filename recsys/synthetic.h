@@ -12,9 +12,20 @@
 //   drawn from  P(i | u) ∝ popularity_i · exp(affinity_scale · a(u,i)).
 //
 // So MF-style models beat popularity through the factors and sequence models beat MF through the
-// successors: with the defaults, ranking each user's last item among all unseen items, HR@10 is
-// 0.078 for popularity, 0.196 for the true preference and 0.323 for preference + successors
-// (tests/recsys/synthetic_test.cc). Users never repeat an item. Timestamps increase strictly per user. Ratings are
+// successors: with the defaults (seed 42), ranking each user's last item among all unseen items,
+// HR@10 is 0.048 for popularity, 0.159 for the true preference and 0.264 for preference +
+// successors (tests/recsys/synthetic_test.cc); the top 10% of items hold 32% of the rows (ML-100K:
+// 43%; the factors alone, without the Zipf weights, give 22%).
+//
+// Why these defaults: the factors must be learnable from ~100 rows per user. With dim 8, Zipf 1.3
+// and affinity scale 2.5, popularity drowned the factors and BPR-MF (`recgrad train --model bpr
+// --epochs 30 --batch 256`) only tied Pop. With dim 4, Zipf 1.0 and scale 3.5 it reaches NDCG@10
+// 0.207 vs Pop's 0.103 on `--split ratio` and 0.047 vs 0.024 leave-one-out (data seed 0; 1.5x to
+// 2x at seeds 1, 7 and 42), as on MovieLens-100K, where BPR-MF clearly beats Pop too. Half the
+// choices still follow successors, which MF cannot predict: that caps its leave-one-out gain and
+// leaves room for sequence models.
+//
+// Users never repeat an item. Timestamps increase strictly per user. Ratings are
 // round(rating_mean + rating_scale·a(u,i) + rating_noise·ε) clipped to 1..5. Raw ids are the
 // 1-based integers "1".."num_users" and "1".."num_items", interned in order (dense = raw - 1),
 // and all items are interned even if nobody chose them. Rows are grouped by user, in time order.
@@ -37,9 +48,9 @@ struct SyntheticOptions {
   int64_t min_per_user = 20;          ///< every user has at least this many rows
   double max_user_share = 0.4;        ///< no user has more than this fraction of the items
   double length_sigma = 1.0;          ///< log-normal spread of per-user lengths above the minimum
-  int64_t dim = 8;                    ///< latent factor size
-  double zipf_exponent = 1.3;         ///< popularity weight (rank + 1)^-exponent
-  double affinity_scale = 2.5;        ///< strength of the factors in the preference draw
+  int64_t dim = 4;                    ///< latent factor size
+  double zipf_exponent = 1.0;         ///< popularity weight (rank + 1)^-exponent
+  double affinity_scale = 3.5;        ///< strength of the factors in the preference draw
   double markov_prob = 0.5;           ///< chance that the next item is a successor of a recent one
   int64_t num_successors = 10;        ///< successors per item
   double successor_popularity = 0.5;  ///< successors drawn with weight popularity^this

@@ -86,14 +86,15 @@ TEST_CASE("synthetic: default size is ML-100K-like, with exact totals and 1-base
   CHECK(mean < 4.0);
   for (int r = 1; r <= 5; ++r) CHECK(per_rating[r] > 1000);
 
-  // Popularity skew: the top 10% of items take a large share of the rows.
+  // Popularity skew: the top 10% of items take a large share of the rows (0.32). Without the Zipf
+  // weights the factors alone give 0.22 and Zipf 0.5 gives 0.24, so this checks the Zipf skew.
   std::vector<int64_t> count(d.num_items());
   for (int64_t i : d.items) ++count[i];
   std::sort(count.rbegin(), count.rend());
   const double top_share =
       double(std::accumulate(count.begin(), count.begin() + d.num_items() / 10, int64_t{0})) / d.size();
   MESSAGE("top 10% items' share of rows: ", top_share);
-  CHECK(top_share > 0.35);  // ML-100K: 0.43
+  CHECK(top_share > 0.28);  // ML-100K: 0.43
 }
 
 TEST_CASE("synthetic: the factors and the successors beat popularity on each user's last item") {
@@ -114,8 +115,8 @@ TEST_CASE("synthetic: the factors and the successors beat popularity on each use
   });
   MESSAGE("HR@10 on the last item: popularity ", hr_pop, ", factors ", hr_factors, ", factors+successors ",
           hr_markov);
-  CHECK(hr_factors > 1.5 * hr_pop);
-  CHECK(hr_markov > 1.5 * hr_factors);
+  CHECK(hr_factors > 2.5 * hr_pop);      // 0.159 vs 0.048: the factors are the strong signal
+  CHECK(hr_markov > 1.5 * hr_factors);   // 0.264: the successors add what MF cannot see
 }
 
 TEST_CASE("synthetic: the same seed gives bit-identical data at 1 and 2 threads") {
