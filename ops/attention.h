@@ -1,0 +1,28 @@
+#pragma once
+// The masked softmax at the heart of attention, fused: scaling, the causal and key-padding
+// masks, the softmax and its backward in one pass per query row, instead of a scale, a
+// masked_fill(-inf) and a softmax (three [N, Lq, Lk] tensors written and read, and -inf
+// arithmetic to keep away from NaN). A query row whose keys are all masked (a padded query
+// attending to padded keys only) gives zeros, and a zero gradient, never NaN.
+#include "autograd/tensor.h"
+
+namespace recgrad {
+
+/// Attention weights over the allowed keys:
+///   y[n,i,j] = exp(scale·s[n,i,j] − m) / Σ_{j' allowed} exp(scale·s[n,i,j'] − m)   (j allowed)
+///   y[n,i,j] = 0                                                              (j masked)
+/// with m the row's max over allowed keys; a row with no allowed key (or only -inf scores
+/// there) is all zeros.
+///   scores [..., Lq, Lk] (rank >= 2; the leading dims are N = Π matrices of Lq x Lk)
+///   key_padding [B, Lk], nonzero = padded key, or undefined for none. N must be a multiple of
+///     B; matrix n belongs to batch row n / (N/B), i.e. the leading dims are laid out [B, h, ...]
+///     as attention heads are ([B·h, Lq, Lk]). key_padding gets no gradient.
+///   causal: key j is allowed for query i only when j <= i (top-left aligned, as PyTorch's
+///     is_causal; for self-attention Lq = Lk).
+/// -> scores' shape.  Backward: ds = scale · y ⊙ (g − Σⱼ gⱼyⱼ), which is 0 at masked keys and on
+/// fully masked rows (y = 0 there). Each row is computed serially in a fixed order, rows in
+/// parallel: bit-identical at any thread count.
+Tensor masked_softmax(const Tensor& scores, const Tensor& key_padding, bool causal,
+                      float scale = 1.f);
+
+}  // namespace recgrad
