@@ -4,6 +4,8 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <sstream>
@@ -18,10 +20,18 @@ using SgemmFn = decltype(&cblas_sgemm);
 using GetNameFn = char* (*)();
 using SetThreadsFn = void (*)(int);
 using GetThreadsFn = int (*)();
+// LAPACK's Fortran interface (OpenBLAS is built with 32-bit integers): arguments by pointer,
+// column-major, and a hidden trailing length for each character argument (gfortran's ABI;
+// OpenBLAS's own C potrf ignores it).
+using PotrfFn = void (*)(const char* uplo, const int* n, float* a, const int* lda, int* info,
+                         size_t uplo_len);
+using PotriFn = PotrfFn;
 
 struct Blas {
   SgemmFn sgemm = nullptr;
   SetThreadsFn set_threads = nullptr;
+  PotrfFn spotrf = nullptr;  // null when the library has no LAPACK
+  PotriFn spotri = nullptr;
   BlasInfo info;
 };
 
@@ -70,6 +80,8 @@ Blas load() {
   }
   blas.sgemm = symbol<SgemmFn>(handle, "cblas_sgemm");
   blas.set_threads = symbol<SetThreadsFn>(handle, "openblas_set_num_threads");
+  blas.spotrf = reinterpret_cast<PotrfFn>(dlsym(handle, "spotrf_"));
+  blas.spotri = reinterpret_cast<PotriFn>(dlsym(handle, "spotri_"));
   blas.set_threads(1);
   blas.info.library = kLibrary;
   blas.info.core = symbol<GetNameFn>(handle, "openblas_get_corename")();
@@ -142,6 +154,33 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
 }
 
 void set_blas_threads(int n) { blas().set_threads(n); }
+
+void spd_inverse(int64_t n, float* a, int64_t lda) {
+  RECGRAD_CHECK(n >= 0 && lda >= std::max<int64_t>(1, n) && lda <= INT32_MAX,
+                "spd_inverse: bad sizes n=", n, ", lda=", lda);
+  if (n == 0) return;
+  Blas& b = blas();
+  RECGRAD_CHECK(b.spotrf != nullptr && b.spotri != nullptr, "spd_inverse: ", b.info.library,
+                " has no LAPACK (spotrf_/spotri_)");
+  // Row-major A is column-major Aᵀ = A; LAPACK's 'L' (column-major lower) triangle is our upper
+  // one, which is all it reads and writes.
+  const int ni = static_cast<int>(n), ld = static_cast<int>(lda);
+  const char uplo = 'L';
+  int info = 0;
+  b.spotrf(&uplo, &ni, a, &ld, &info, 1);
+  RECGRAD_CHECK(info >= 0, "spd_inverse: spotrf rejected argument ", -info);
+  RECGRAD_CHECK(info == 0, "spd_inverse: [", n, ",", n, "] matrix is not positive definite ",
+                "(spotrf: the leading minor of order ", info, " is not positive)");
+  b.spotri(&uplo, &ni, a, &ld, &info, 1);
+  RECGRAD_CHECK(info == 0, "spd_inverse: spotri failed (info ", info, ") on a [", n, ",", n,
+                "] matrix");
+  // Mirror the upper triangle into the lower one: disjoint rows per task.
+  parallel_for(n, std::max<int64_t>(1, kGrainCheap / std::max<int64_t>(1, n)),
+               [&](int64_t rb, int64_t re) {
+                 for (int64_t r = rb; r < re; ++r)
+                   for (int64_t c = 0; c < r; ++c) a[r * lda + c] = a[c * lda + r];
+               });
+}
 
 }  // namespace detail
 }  // namespace recgrad

@@ -48,5 +48,13 @@ void raw_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
 /// Sets OpenBLAS's own thread count (benchmarks compare against threaded sgemm).
 void set_blas_threads(int n);
 
+/// A ← A⁻¹ in place for a symmetric positive-definite A [n,n] (row-major, leading dimension
+/// lda): a Cholesky factorisation A = LLᵀ (LAPACK spotrf) and the inverse from it (spotri),
+/// both from the loaded OpenBLAS; both triangles of the result are written. Only one triangle
+/// of the input is read, so A must be symmetric. Runs in the calling thread on OpenBLAS's
+/// single thread (deterministic). Throws recgrad::Error naming the leading minor when A is not
+/// positive definite (A is then unspecified), or when OpenBLAS lacks LAPACK.
+void spd_inverse(int64_t n, float* a, int64_t lda);
+
 }  // namespace detail
 }  // namespace recgrad

@@ -1,7 +1,13 @@
 #include "recsys/registry.h"
 
+#include <string>
+
 #include "autograd/error.h"
+#include "recsys/models/biased_mf.h"
 #include "recsys/models/bpr_mf.h"
+#include "recsys/models/ease.h"
+#include "recsys/models/item_knn.h"
+#include "recsys/models/neumf.h"
 #include "recsys/models/pop.h"
 
 namespace recgrad::recsys {
@@ -27,6 +33,51 @@ std::vector<ModelInfo> build_registry() {
                  if (spec.dim > 0) c.dim = spec.dim;
                  override_train(spec, c.train);
                  return std::unique_ptr<Recommender>(new BprMf(c, users, items));
+               }});
+  r.push_back({"biasedmf", "matrix factorization", "BiasedMF (Koren et al., IEEE Computer 2009)",
+               "dim 64, L2 0.1 per rating, Adam lr 3e-3, batch 256, 20 epochs; RMSE", 20,
+               [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 BiasedMfConfig c;
+                 if (spec.dim > 0) c.dim = spec.dim;
+                 override_train(spec, c.train);
+                 return std::unique_ptr<Recommender>(new BiasedMf(c, users, items));
+               }});
+  // NCF (He et al., WWW 2017): GMF and MLP are NeuMF's towers alone, trained to pretrain it.
+  auto ncf = [](NcfVariant variant) {
+    return [variant](const ModelSpec& spec, int64_t users, int64_t items) {
+      NeuMfConfig c;
+      c.variant = variant;
+      if (spec.dim > 0) {
+        c.factors = spec.dim;
+        c.layers = NeuMfConfig::tower(spec.dim);
+      }
+      override_train(spec, c.train);
+      return std::unique_ptr<Recommender>(new NeuMf(c, users, items));
+    };
+  };
+  const std::string ncf_training =
+      "4 negatives per positive, BCE, Adam lr 1e-3, batch 256 rows (51 positives with their "
+      "negatives), 20 epochs";
+  r.push_back({"neumf", "matrix factorization", "NeuMF (He et al., WWW 2017)",
+               "factors 8, MLP tower 64-32-16-8 (--dim f: 8f-4f-2f-f), " + ncf_training +
+                   "; --pretrained GMF,MLP: NCF pretraining (alpha 0.5, then SGD)",
+               20, ncf(NcfVariant::kNeuMf)});
+  r.push_back({"gmf", "matrix factorization", "GMF, NeuMF's GMF part (He et al., WWW 2017)",
+               "factors 8 (--dim), " + ncf_training, 20, ncf(NcfVariant::kGmf)});
+  r.push_back({"mlp", "matrix factorization", "MLP, NeuMF's MLP part (He et al., WWW 2017)",
+               "tower 64-32-16-8 (--dim f: 8f-4f-2f-f), " + ncf_training, 20,
+               ncf(NcfVariant::kMlp)});
+  r.push_back({"itemknn", "baseline",
+               "ItemKNN, item-based cosine (Sarwar et al., WWW 2001; shrinkage as Dacrema et al., "
+               "RecSys 2019)",
+               "k 100 neighbours per item, shrink 10; closed form (no epochs)", 0,
+               [](const ModelSpec&, int64_t, int64_t items) {
+                 return std::unique_ptr<Recommender>(new ItemKnn(ItemKnnConfig{}, items));
+               }});
+  r.push_back({"ease", "baseline", "EASE (Steck, WWW 2019)",
+               "lambda 500; closed form via LAPACK Cholesky (no epochs)", 0,
+               [](const ModelSpec&, int64_t, int64_t items) {
+                 return std::unique_ptr<Recommender>(new Ease(EaseConfig{}, items));
                }});
   return r;
 }

@@ -7,6 +7,7 @@
 #include "autograd/error.h"
 #include "ops/runtime.h"
 #include "optim/checkpoint.h"
+#include "recsys/models/neumf.h"
 #include "recsys/models/pop.h"
 #include "recsys/trainer.h"
 
@@ -75,6 +76,19 @@ std::unique_ptr<Recommender> build_model(const Flags& f, const Experiment& ex) {
   return model;
 }
 
+// --pretrained GMF_CKPT,MLP_CKPT: NCF's pretraining of NeuMF from trained GMF and MLP models.
+void load_pretrained_towers(Recommender& model, const std::string& flag) {
+  auto* neumf = dynamic_cast<NeuMf*>(&model);
+  RECGRAD_CHECK(neumf != nullptr && neumf->name() == "neumf", "--pretrained: only neumf is "
+                "initialised from pretrained models, not ", model.name());
+  const size_t comma = flag.find(',');
+  RECGRAD_CHECK(comma != std::string::npos && comma > 0 && comma + 1 < flag.size() &&
+                    flag.find(',', comma + 1) == std::string::npos,
+                "--pretrained: '", flag, "' is not GMF_CHECKPOINT,MLP_CHECKPOINT");
+  load_pretrained(*neumf, flag.substr(0, comma), flag.substr(comma + 1));
+  std::fprintf(stderr, "initialised from %s (alpha 0.5); fine-tuning with SGD\n", flag.c_str());
+}
+
 EvalResult evaluate_pop(const Experiment& ex, const EvalOptions& opts) {
   Pop pop(ex.data.num_items());
   pop.attach(ex.training());
@@ -101,6 +115,7 @@ int run_train(const Flags& f) {
   const Experiment ex = Experiment::load(f.data);
   std::fprintf(stderr, "%s\n%s\n", runtime_summary().c_str(), ex.describe().c_str());
   auto model = build_model(f, ex);
+  if (!f.pretrained.empty()) load_pretrained_towers(*model, f.pretrained);
   const EvalOptions eval_opts = parse_protocol(f.protocol, f.data.seed);
   std::fprintf(stderr, "%s", model->summary().c_str());
 

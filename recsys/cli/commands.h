@@ -24,6 +24,7 @@ struct Flags {
   int64_t patience = 0;           ///< early stopping (train)
   bool resume = false;            ///< continue from --save when it exists (train)
   bool quiet = false;             ///< no progress output
+  std::string pretrained;         ///< "GMF_CKPT,MLP_CKPT": initialise neumf from them (train)
 };
 
 /// Trains flags.model on flags.data, evaluates it on the test part beside Pop, optionally

@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
   train->add_option("--save", f.save, "checkpoint path (written every epoch and at the end)");
   train->add_flag("--resume", f.resume, "continue from --save when it exists");
   train->add_flag("--quiet", f.quiet, "no progress output");
+  train->add_option("--pretrained", f.pretrained,
+                    "neumf only: GMF_CKPT,MLP_CKPT from `train --model gmf|mlp --save` "
+                    "(NCF pretraining: alpha 0.5, then SGD)");
 
   CLI::App* evaluate = app.add_subcommand("evaluate", "evaluate a checkpoint on its test data");
   evaluate->add_option("--checkpoint", f.checkpoint, "checkpoint from `recgrad train --save`")
