@@ -47,6 +47,17 @@ Tensor reduce_total(Reduction reduction, double total, int64_t count) {
 // backward then negates da instead of evaluating a second derivative (and its exps).
 struct NegatedGradA {};
 
+// body(lo, hi) over [0, n) in chunks of exactly `grain` elements (the last may be shorter),
+// in parallel. The boundaries depend only on n and grain: GCC compiles an elementwise loop into
+// a vector body and a scalar remainder, which may round differently (FMA contraction, fast_exp),
+// so chunks cut where the scheduler happens to split would make results vary run to run.
+template <typename Body>
+void fixed_chunks(int64_t n, int64_t grain, const Body& body) {
+  detail::parallel_for((n + grain - 1) / grain, 1, [&](int64_t cb, int64_t ce) {
+    for (int64_t c = cb; c < ce; ++c) body(c * grain, std::min(n, (c + 1) * grain));
+  });
+}
+
 // d_i = f(a_i, b_i)·g_i (per-element upstream gradient pg) or f(a_i, b_i)·s (shared scale).
 template <typename F>
 Tensor scaled_grad(const Tensor& a, const Tensor& b, const float* pg, float s, int64_t grain,
@@ -55,7 +66,7 @@ Tensor scaled_grad(const Tensor& a, const Tensor& b, const float* pg, float s, i
   const float* pa = a.data();
   const float* pb = b.data();
   float* pd = d.data();
-  detail::parallel_for(a.numel(), grain, [&](int64_t lo, int64_t hi) {
+  fixed_chunks(a.numel(), grain, [&](int64_t lo, int64_t hi) {
     if (pg) {
       for (int64_t i = lo; i < hi; ++i) pd[i] = f(pa[i], pb[i]) * pg[i];
     } else {
@@ -82,7 +93,7 @@ Tensor pointwise_loss(const char* op, const Tensor& a, const Tensor& b, Reductio
   if (reduction == Reduction::kNone) {
     out = Tensor::empty(a.shape());
     float* po = out.data();
-    detail::parallel_for(n, grain, [&](int64_t lo, int64_t hi) {
+    fixed_chunks(n, grain, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) po[i] = value(pa[i], pb[i]);
     });
   } else {

@@ -1,17 +1,30 @@
 #include "recsys/registry.h"
 
+#include <algorithm>
 #include <string>
 
 #include "autograd/error.h"
+#include "recsys/models/autorec.h"
 #include "recsys/models/biased_mf.h"
 #include "recsys/models/bpr_mf.h"
+#include "recsys/models/cdae.h"
+#include "recsys/models/cfgan.h"
 #include "recsys/models/ease.h"
 #include "recsys/models/item_knn.h"
+#include "recsys/models/mult_dae.h"
+#include "recsys/models/mult_vae.h"
 #include "recsys/models/neumf.h"
 #include "recsys/models/pop.h"
 
 namespace recgrad::recsys {
 namespace {
+
+// Default epochs (also written out in each model's `defaults`).
+constexpr int64_t kAutoRecEpochs = 50;
+constexpr int64_t kMultDaeEpochs = 100;
+constexpr int64_t kMultVaeEpochs = 100;
+constexpr int64_t kCdaeEpochs = 40;
+constexpr int64_t kCfganEpochs = 60;
 
 // Fills the shared hyperparameters a user set (non-zero) over a model's defaults.
 void override_train(const ModelSpec& spec, TrainConfig& train) {
@@ -78,6 +91,53 @@ std::vector<ModelInfo> build_registry() {
                "lambda 500; closed form via LAPACK Cholesky (no epochs)", 0,
                [](const ModelSpec&, int64_t, int64_t items) {
                  return std::unique_ptr<Recommender>(new Ease(EaseConfig{}, items));
+               }});
+  r.push_back({"autorec", "autoencoder", "I-AutoRec (Sedhain et al., WWW 2015)",
+               "hidden 500 (dim), sigmoid/identity, lambda 300, Adam lr 1e-3, batch 256 items, "
+               "50 epochs",
+               kAutoRecEpochs, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 AutoRecConfig c;
+                 if (spec.dim > 0) c.hidden = spec.dim;
+                 override_train(spec, c.train);
+                 return std::unique_ptr<Recommender>(new AutoRec(c, users, items));
+               }});
+  r.push_back({"multdae", "autoencoder", "Mult-DAE (Liang et al., WWW 2018)",
+               "600 -> 200 (dim) tanh, input dropout 0.5, weight decay 4e-5, Adam lr 1e-3, "
+               "batch 500 users, 100 epochs",
+               kMultDaeEpochs, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 MultDaeConfig c;
+                 if (spec.dim > 0) c.latent = spec.dim;
+                 override_train(spec, c.train);
+                 return std::unique_ptr<Recommender>(new MultDae(c, users, items));
+               }});
+  r.push_back({"multvae", "autoencoder", "Mult-VAE (Liang et al., WWW 2018)",
+               "600 -> 200 (dim) tanh, input dropout 0.5, beta annealed to 0.2 over 80% of the "
+               "epochs, Adam lr 1e-3, batch 500 users, 100 epochs",
+               kMultVaeEpochs, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 MultVaeConfig c;
+                 if (spec.dim > 0) c.latent = spec.dim;
+                 override_train(spec, c.train);
+                 const int64_t epochs = spec.epochs > 0 ? spec.epochs : kMultVaeEpochs;
+                 c.anneal_epochs = std::max<int64_t>(1, (8 * epochs + 9) / 10);
+                 return std::unique_ptr<Recommender>(new MultVae(c, users, items));
+               }});
+  r.push_back({"cdae", "autoencoder", "CDAE (Wu et al., WSDM 2016)",
+               "hidden 50 (dim) ReLU, user node, corruption 0.5, cross-entropy on full rows, "
+               "Adam lr 3e-3, batch 64 users, 40 epochs",
+               kCdaeEpochs, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 CdaeConfig c;
+                 if (spec.dim > 0) c.hidden = spec.dim;
+                 override_train(spec, c.train);
+                 return std::unique_ptr<Recommender>(new Cdae(c, users, items));
+               }});
+  r.push_back({"cfgan", "GAN", "CFGAN (Chae et al., CIKM 2018)",
+               "G 400 (dim), D 125, sigmoid, ZR+PM with S_ZR = S_PM = 0.7, alpha 0.3, "
+               "Adam lr 1e-3 for G and D, G weight decay 1e-3, batch 64 users, 60 epochs",
+               kCfganEpochs, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 CfganConfig c;
+                 if (spec.dim > 0) c.generator_hidden = {spec.dim};
+                 override_train(spec, c.train);
+                 return std::unique_ptr<Recommender>(new Cfgan(c, users, items));
                }});
   return r;
 }

@@ -2,6 +2,8 @@
 // What the model tests share: the synthetic experiment (random 80/10/10 split), training for a
 // few epochs, NDCG@10 beside Pop, and bit-exact score comparisons for round trips and
 // determinism.
+#include <doctest/doctest.h>
+
 #include <cstring>
 #include <memory>
 #include <string>
@@ -90,6 +92,18 @@ inline std::unique_ptr<recsys::Recommender> round_trip(const recsys::Recommender
   auto fresh = make_attached(spec, ex);
   optim::load(*fresh, path);
   return fresh;
+}
+
+/// Saves `trained`, loads the file into `fresh` (built with another seed and attached) and
+/// checks that both then score bit for bit alike, and did not before the load.
+inline void check_round_trip(recsys::Recommender& trained, recsys::Recommender& fresh,
+                             const recsys::Experiment& ex, const std::string& file) {
+  const Tensor before = scores_of(trained, ex);
+  CHECK_FALSE(bit_identical(before, scores_of(fresh, ex)));  // the load must do the work
+  const std::string path = temp_dir() + "/" + file;
+  optim::save(trained, path);
+  optim::load(fresh, path);
+  CHECK(bit_identical(before, scores_of(fresh, ex)));
 }
 
 }  // namespace recgrad::testing

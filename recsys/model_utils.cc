@@ -1,0 +1,62 @@
+#include "recsys/model_utils.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "autograd/error.h"
+#include "autograd/parallel.h"
+#include "nn/init.h"
+
+namespace recgrad::recsys {
+
+Tensor history_rows(const UserItems& history, const std::vector<int64_t>& users) {
+  const int64_t n = history.num_items, b_size = static_cast<int64_t>(users.size());
+  for (int64_t u : users)
+    RECGRAD_CHECK(u >= 0 && u < history.num_users(), "history_rows: user ", u,
+                  " is outside the history's ", history.num_users(), " users");
+  Tensor rows = zeros({b_size, n});
+  float* r = rows.data();
+  recgrad::detail::parallel_for(b_size, 16, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      for (const int64_t* it = history.begin(users[i]); it != history.end(users[i]); ++it)
+        r[i * n + *it] = 1.f;
+  });
+  return rows;
+}
+
+Tensor l2_normalize_rows(const Tensor& x) {
+  RECGRAD_CHECK(x.dim() == 2, "l2_normalize_rows: expected [B, n], got ", x.shape());
+  const int64_t rows = x.size(0), n = x.size(1);
+  Tensor out = Tensor::empty({rows, n});
+  const float* src = x.data();
+  float* dst = out.data();
+  recgrad::detail::parallel_for(rows, 16, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      double ss = 0;
+      for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(src[r * n + i]) * src[r * n + i];
+      const float scale = ss > 0 ? static_cast<float>(1.0 / std::sqrt(ss)) : 0.f;
+      for (int64_t i = 0; i < n; ++i) dst[r * n + i] = src[r * n + i] * scale;
+    }
+  });
+  return out;
+}
+
+uint64_t batch_key(uint64_t seed, uint64_t salt, int64_t epoch, int64_t index) {
+  return recgrad::detail::mix64(recgrad::detail::mix64(seed ^ salt, static_cast<uint64_t>(epoch)),
+                                static_cast<uint64_t>(index));
+}
+
+void xavier_init(nn::MLP& mlp, Generator& gen, float bias_std) {
+  for (const auto& layer : mlp.layers()) {
+    Tensor w = layer->weight();
+    const Tensor init_w = nn::init::xavier_uniform(w.shape(), gen);
+    std::memcpy(w.data(), init_w.data(), sizeof(float) * w.numel());
+    if (!layer->bias().defined()) continue;
+    Tensor b = layer->bias();
+    const Tensor init_b = bias_std > 0 ? nn::init::truncated_normal(b.shape(), 0.f, bias_std, gen)
+                                       : nn::init::zeros(b.shape());
+    std::memcpy(b.data(), init_b.data(), sizeof(float) * b.numel());
+  }
+}
+
+}  // namespace recgrad::recsys
