@@ -22,6 +22,13 @@ class UsageError : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
+/// A NaN or infinity where a finite value is required: a training loss or gradient (see
+/// TrainerOptions::check_finite), or any op's output or gradient under AnomalyModeGuard.
+class NonFiniteError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 
 inline void stream_parts(std::ostream&) {}

@@ -7,12 +7,15 @@
 #include <unordered_set>
 #include <utility>
 
+#include "autograd/anomaly.h"
 #include "autograd/parallel.h"
 
 namespace recgrad {
 namespace {
 
 thread_local bool g_grad_enabled = true;
+// Anomaly mode (anomaly.h). Kept here so record() and the engine pay one branch when it is off.
+thread_local bool g_anomaly_mode = false;
 
 bool needs_grad(const TensorImpl& t) { return t.grad_fn != nullptr || t.requires_grad; }
 
@@ -28,6 +31,13 @@ bool grad_enabled() { return g_grad_enabled; }
 
 NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+
+bool anomaly_mode_enabled() { return g_anomaly_mode; }
+
+AnomalyModeGuard::AnomalyModeGuard(bool enabled) : previous_(g_anomaly_mode) {
+  g_anomaly_mode = enabled;
+}
+AnomalyModeGuard::~AnomalyModeGuard() { g_anomaly_mode = previous_; }
 
 Node::Node(const char* op, std::vector<std::shared_ptr<TensorImpl>> inputs, BackwardFn backward,
            Shape out_shape)
@@ -52,6 +62,7 @@ Node::~Node() {
 }
 
 Tensor record(const char* op, Tensor out, const std::vector<Tensor>& inputs, BackwardFn backward) {
+  if (g_anomaly_mode) detail::check_forward_anomaly(op, out, inputs);
   if (!g_grad_enabled) return out;
   bool any = false;
   for (const Tensor& t : inputs) any = any || (t.defined() && needs_grad(*t.impl()));
@@ -115,13 +126,18 @@ class Engine {
       else r.grad_dense = grad_output.clone();
       return;
     }
+    const bool anomaly = g_anomaly_mode;  // read once: the pass runs on this thread
+    if (anomaly) check_output_gradient(grad_output);
     const std::vector<std::shared_ptr<Node>> order = topological_order(r.grad_fn);
     order.front()->grad_ = grad_output.clone();
+    std::vector<size_t> sparse_parts_before;
     for (const auto& node : order) {
       Tensor g = take_gradient(*node);
       if (g.defined()) {
         GradSink sink(node.get());
+        if (anomaly) sparse_parts_before = sparse_part_counts(*node);
         node->backward_(g, sink);
+        if (anomaly) check_input_gradients(*node, sparse_parts_before);
       }
       if (!retain_graph) {
         // Free what backward needed; `order` keeps every node alive until the loop ends.
@@ -157,6 +173,62 @@ class Engine {
     }
     std::reverse(post.begin(), post.end());
     return post;
+  }
+
+  // Anomaly mode: the gradient handed to backward() must be finite.
+  static void check_output_gradient(const Tensor& grad_output) {
+    const int64_t at = detail::first_non_finite(grad_output.data(), grad_output.numel());
+    if (at >= 0)
+      throw NonFiniteError(detail::str_cat(
+          "anomaly mode: the gradient passed to backward() holds ",
+          detail::value_str(grad_output.data()[at]), " at ",
+          detail::index_str(grad_output.shape(), at)));
+  }
+
+  // Row-sparse parts each input's slot holds before a backward closure runs: the parts it adds
+  // come after these.
+  static std::vector<size_t> sparse_part_counts(const Node& node) {
+    std::vector<size_t> counts(node.inputs_.size(), 0);
+    for (size_t i = 0; i < node.inputs_.size(); ++i) {
+      const auto& in = node.inputs_[i];
+      if (in) counts[i] = (in->grad_fn ? in->grad_fn->sparse_grad_ : in->grad_sparse).size();
+    }
+    return counts;
+  }
+
+  // Anomaly mode: after `node`'s backward, the gradient slots of its inputs must be finite. Each
+  // slot was finite after its previous contributor ran (or the pass would have stopped there),
+  // so a non-finite value now was made by this node.
+  static void check_input_gradients(const Node& node, const std::vector<size_t>& sparse_before) {
+    for (size_t i = 0; i < node.inputs_.size(); ++i) {
+      const auto& in = node.inputs_[i];
+      if (!in || !needs_grad(*in)) continue;
+      const Tensor& dense = in->grad_fn ? in->grad_fn->grad_ : in->grad_dense;
+      if (dense.defined()) {
+        const int64_t at = detail::first_non_finite(dense.data(), dense.numel());
+        if (at >= 0) throw backward_anomaly(node, i, dense.data()[at], at);
+      }
+      const auto& parts = in->grad_fn ? in->grad_fn->sparse_grad_ : in->grad_sparse;
+      for (size_t k = sparse_before[i]; k < parts.size(); ++k) {
+        const RowSparseGrad& part = parts[k];
+        const int64_t at = detail::first_non_finite(part.values.data(), part.values.numel());
+        if (at < 0) continue;
+        const int64_t width = part.values.numel() / std::max<int64_t>(1, part.values.size(0));
+        throw backward_anomaly(node, i, part.values.data()[at],
+                               part.rows[at / width] * width + at % width);
+      }
+    }
+  }
+
+  static NonFiniteError backward_anomaly(const Node& node, size_t input, float value, int64_t at) {
+    const TensorImpl& in = *node.inputs_[input];
+    std::string shapes;
+    for (size_t i = 0; i < node.inputs_.size(); ++i)
+      shapes += (i ? ", " : "") + (node.inputs_[i] ? node.inputs_[i]->shape.str() : "undefined");
+    return NonFiniteError(detail::str_cat(
+        "anomaly mode: the backward of '", node.op(), "' (output ", node.out_shape_, ", inputs ",
+        shapes, ") produced ", detail::value_str(value), " in the gradient of input ", input, " ", in.shape, " at ",
+        detail::index_str(in.shape, at), " from a finite output gradient"));
   }
 
   // The node's output gradient with any row-sparse parts folded in; resets the node's slots.

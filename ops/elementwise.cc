@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "autograd/anomaly.h"
 #include "autograd/graph.h"
 #include "autograd/parallel.h"
 #include "ops/broadcast.h"
@@ -367,6 +368,8 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, float value) {
   Tensor out = Tensor::empty(shape);
   detail::broadcast_binary(x, mask, out, kGrainCheap,
                            [value](float v, float m) { return m != 0.f ? value : v; });
+  // Masking logits with -inf is the point of an infinite fill: not an anomaly (anomaly.h).
+  const detail::ExpectInfinities on_purpose(!std::isfinite(value));
   return record("masked_fill", out, {x}, [mask](const Tensor& g, GradSink& s) {
     s.add(0, grad_of(g, mask, g.shape(), kGrainCheap,
                      [](float gv, float m) { return m != 0.f ? 0.f : gv; }));

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <set>
 
+#include "autograd/anomaly.h"
 #include "autograd/error.h"
 #include "autograd/graph.h"
 
@@ -127,6 +128,7 @@ ParamGroup& Optimizer::form_group(const std::string& name, const std::vector<boo
 
 void Optimizer::step() {
   NoGradGuard no_grad;  // updates write parameter storage directly; nothing is recorded
+  if (check_finite_) check_gradients_finite();
   for (const ParamGroup& group : groups_) {
     for (const auto& [name, param] : group.params) {
       Tensor p = param;
@@ -147,6 +149,38 @@ void Optimizer::step() {
     }
   }
   ++steps_;
+}
+
+// Scans every gradient step() would apply, before any update, so a throw leaves every parameter
+// as it was. A row-sparse gradient is coalesced here (Tensor::sparse_grad keeps the result, so
+// step() does not coalesce twice) and only its touched rows are read.
+void Optimizer::check_gradients_finite() const {
+  for (const ParamGroup& group : groups_) {
+    for (const auto& [name, param] : group.params) {
+      int64_t at = -1;
+      float value = 0;
+      const char* kind = "";
+      if (param.has_sparse_grad()) {
+        const RowSparseGrad g = param.sparse_grad();
+        const int64_t k = recgrad::detail::first_non_finite(g.values.data(), g.values.numel());
+        if (k >= 0) {
+          const int64_t width = recgrad::detail::row_width(param);
+          at = g.rows[k / width] * width + k % width;
+          value = g.values.data()[k];
+          kind = "row-sparse ";
+        }
+      } else {
+        const Tensor g = param.grad();
+        if (!g.defined()) continue;
+        at = recgrad::detail::first_non_finite(g.data(), g.numel());
+        if (at >= 0) value = g.data()[at];
+      }
+      if (at >= 0)
+        throw NonFiniteError(recgrad::detail::str_cat(
+            kind_, ": the ", kind, "gradient of '", name, "' ", param.shape(), " holds ", recgrad::detail::value_str(value),
+            " (element ", recgrad::detail::index_str(param.shape(), at), ")"));
+    }
+  }
 }
 
 void Optimizer::zero_grad() {

@@ -62,7 +62,8 @@ class Recommender : public nn::Module {
   /// The training loss of batch `index` of the current epoch: a scalar with a graph.
   virtual Tensor loss(int64_t index) = 0;
   /// One optimisation step on batch `index`; returns the loss value. Default: zero_grad, loss,
-  /// backward, step.
+  /// backward, step; when opt.check_finite() a non-finite loss throws NonFiniteError before
+  /// backward (overrides should do the same; the trainer also checks the value returned).
   virtual double train_step(int64_t index, optim::Optimizer& opt);
 
   /// Scores [B, num_items] of `users` against every item, conditioned on `history` (fresh
@@ -75,7 +76,8 @@ class Recommender : public nn::Module {
   virtual Tensor predict(const std::vector<int64_t>& users, const std::vector<int64_t>& items);
 
   /// The top-k unseen items of each user: `seen` items are excluded, ties go to the smaller
-  /// item id. One rule for every model.
+  /// item id. One rule for every model. On a model in eval mode it only reads the model, so
+  /// several threads may call it at once (tests/recsys/concurrent_scoring_tsan_test.cc).
   TopK recommend(const std::vector<int64_t>& users, int64_t k, const UserItems& history,
                  const UserItems& seen);
 

@@ -7,6 +7,7 @@
 #include <limits>
 #include <sstream>
 
+#include "autograd/anomaly.h"
 #include "autograd/error.h"
 #include "optim/checkpoint.h"
 
@@ -32,6 +33,27 @@ void restore(nn::Module& m, const std::vector<std::vector<float>>& values) {
     ++k;
   }
 }
+
+// Sets the optimizer's gradient check for the length of a train() call, then puts it back: the
+// optimizer belongs to the caller.
+class CheckFiniteScope {
+ public:
+  CheckFiniteScope(optim::Optimizer& opt, bool on) : opt_(opt), previous_(opt.check_finite()) {
+    opt_.set_check_finite(on);
+  }
+  ~CheckFiniteScope() { opt_.set_check_finite(previous_); }
+  CheckFiniteScope(const CheckFiniteScope&) = delete;
+  CheckFiniteScope& operator=(const CheckFiniteScope&) = delete;
+
+ private:
+  optim::Optimizer& opt_;
+  bool previous_;
+};
+
+constexpr const char* kNonFiniteHint =
+    " (lower the learning rate, or check the data; detect_anomaly / --detect-anomaly names the "
+    "op that made the first NaN/inf; check_finite = false / --no-check-finite trains on "
+    "regardless)";
 
 std::string json_number(double v) {
   if (!std::isfinite(v)) return "null";
@@ -76,6 +98,8 @@ TrainResult train(Recommender& model, optim::Optimizer& opt, const TrainerOption
     RECGRAD_CHECK(jsonl.good(), "train: cannot open the log file ", options.jsonl_log);
   }
   Progress progress(options.progress);
+  const CheckFiniteScope check_finite(opt, options.check_finite);
+  const AnomalyModeGuard anomaly(options.detect_anomaly || anomaly_mode_enabled());
   model.train();
 
   for (int64_t epoch = first_epoch; epoch <= options.epochs; ++epoch) {
@@ -86,10 +110,17 @@ TrainResult train(Recommender& model, optim::Optimizer& opt, const TrainerOption
     log.epoch = epoch;
     double loss_sum = 0;
     for (int64_t b = 0; b < batches; ++b) {
-      const double l = model.train_step(b, opt);
-      RECGRAD_CHECK(std::isfinite(l), "train: ", model.name(), ": the loss is ", l, " at epoch ",
-                    epoch, ", batch ", b + 1, " of ", batches,
-                    " (lower the learning rate, or check the data)");
+      double l = 0;
+      try {
+        l = model.train_step(b, opt);
+        // Also catches train_step overrides that do not check their loss themselves.
+        if (options.check_finite && !std::isfinite(l))
+          throw NonFiniteError(detail::str_cat("the loss is ", detail::value_str(static_cast<float>(l))));
+      } catch (const NonFiniteError& e) {
+        throw NonFiniteError(detail::str_cat("train: ", model.name(), ": ", e.what(), " at epoch ",
+                                             epoch, ", batch ", b + 1, " of ", batches,
+                                             kNonFiniteHint));
+      }
       loss_sum += l;
       log.examples += model.batch_examples(b);
       progress.batch_done(b, loss_sum / (b + 1), log.examples);

@@ -2,8 +2,9 @@
 // The training loop every model shares: epochs of train_step over the model's batches,
 // validation every N epochs, early stopping on a metric with patience and restoring the best
 // weights, a checkpoint after every epoch that --resume continues from exactly, progress on a
-// terminal, an optional JSON-lines log. A non-finite loss stops training with an error naming
-// the epoch and batch.
+// terminal, an optional JSON-lines log. A non-finite loss or gradient stops training with a
+// NonFiniteError naming the epoch, the batch and (for a gradient) the parameter, before the
+// optimizer applies it, unless TrainerOptions::check_finite is off.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,6 +28,12 @@ struct TrainerOptions {
   std::string jsonl_log;           ///< one JSON object per epoch when set
   optim::Metadata metadata;        ///< extra entries for every checkpoint (e.g. the model spec)
   ProgressMode progress = ProgressMode::kAuto;
+  /// Stop at the first NaN/inf loss or gradient (checked after backward, before the optimizer
+  /// step; see Optimizer::set_check_finite). Off: train on regardless (CLI --no-check-finite).
+  bool check_finite = true;
+  /// Train under AnomalyModeGuard (autograd/anomaly.h): the first op whose output or gradient
+  /// is NaN/inf is named. Slow; for finding where a NaN comes from (CLI --detect-anomaly).
+  bool detect_anomaly = false;
 };
 
 /// One epoch's numbers.

@@ -131,6 +131,8 @@ int run_train(const Flags& f) {
     t.resume = f.resume;
     t.metadata = describe_run(f);
     t.progress = f.quiet ? ProgressMode::kQuiet : ProgressMode::kAuto;
+    t.check_finite = !f.no_check_finite;
+    t.detect_anomaly = f.detect_anomaly;
     const bool has_valid = !ex.split.valid.users.empty();
     trained = train(*model, *opt, t,
                     has_valid ? Validator([&](Recommender& m) {

@@ -24,6 +24,8 @@ struct Flags {
   int64_t patience = 0;           ///< early stopping (train)
   bool resume = false;            ///< continue from --save when it exists (train)
   bool quiet = false;             ///< no progress output
+  bool no_check_finite = false;   ///< train on through NaN/inf losses and gradients (train)
+  bool detect_anomaly = false;    ///< name the op that makes the first NaN/inf (train; slow)
   std::string pretrained;         ///< "GMF_CKPT,MLP_CKPT": initialise neumf from them (train)
 };
 

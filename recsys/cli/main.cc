@@ -54,6 +54,12 @@ int main(int argc, char** argv) {
   train->add_option("--save", f.save, "checkpoint path (written every epoch and at the end)");
   train->add_flag("--resume", f.resume, "continue from --save when it exists");
   train->add_flag("--quiet", f.quiet, "no progress output");
+  train->add_flag("--no-check-finite", f.no_check_finite,
+                  "train on through NaN/inf losses and gradients (default: stop, naming the "
+                  "epoch, batch and parameter)");
+  train->add_flag("--detect-anomaly", f.detect_anomaly,
+                  "check every op's output and gradient, naming the op that makes the first "
+                  "NaN/inf (slow)");
   train->add_option("--pretrained", f.pretrained,
                     "neumf only: GMF_CKPT,MLP_CKPT from `train --model gmf|mlp --save` "
                     "(NCF pretraining: alpha 0.5, then SGD)");
