@@ -6,12 +6,31 @@
 // Determinism: parallel_for bodies write disjoint outputs, so scheduling cannot change results;
 // reductions use chunked_reduce, whose chunks depend only on n and the chunk size, never on the
 // thread count, and whose partial results are combined in chunk order.
+//
+// Under ThreadSanitizer (--config=tsan) the loops run on std::threads forked and joined per call
+// instead of TBB. The system's oneTBB is not instrumented, so TSan cannot see its task hand-offs:
+// it reports TBB's own task objects as races on every parallel_for and spins ~100x slower.
+// Thread creation and join are happens-before edges TSan knows exactly, the same guarantee
+// TBB gives (everything before the call happens before every body; every body happens before the
+// return), so what TSan checks is what could be our bug: bodies running at once that touch the
+// same memory. TBB's scheduler itself is exercised by the other builds only.
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_sort.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <vector>
+
+#if defined(__SANITIZE_THREAD__)  // GCC's -fsanitize=thread
+#define RECGRAD_FORK_JOIN_THREADS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)  // clang's
+#define RECGRAD_FORK_JOIN_THREADS 1
+#endif
+#endif
 
 namespace recgrad {
 
@@ -30,6 +49,10 @@ void set_arena_threads(int n);
 constexpr int64_t kGrainCheap = 1 << 15;     // add, mul, copy: ~1 cycle/element
 constexpr int64_t kGrainExpensive = 1 << 12;  // exp, log, tanh: ~10-20 cycles/element
 
+/// The TSan build's parallel_for: chunks of `grain` handed out to num_threads() std::threads
+/// (the caller included), forked and joined in this call; the first exception is rethrown.
+void fork_join_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& body);
+
 /// body(begin, end) over [0, n) in chunks of at least `grain`; serial when n <= grain.
 template <typename Body>
 void parallel_for(int64_t n, int64_t grain, const Body& body) {
@@ -38,10 +61,24 @@ void parallel_for(int64_t n, int64_t grain, const Body& body) {
     body(int64_t{0}, n);
     return;
   }
+#ifdef RECGRAD_FORK_JOIN_THREADS
+  fork_join_for(n, grain, body);
+#else
   arena().execute([&] {
     tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, grain),
                       [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); });
   });
+#endif
+}
+
+/// Sorts [first, last) like std::sort, in parallel in recgrad's arena (serially under TSan).
+template <typename It>
+void parallel_sort(It first, It last) {
+#ifdef RECGRAD_FORK_JOIN_THREADS
+  std::sort(first, last);
+#else
+  arena().execute([&] { tbb::parallel_sort(first, last); });
+#endif
 }
 
 /// Reduces [0, n) deterministically: chunk(begin, end) -> T over fixed chunks of `chunk`

@@ -32,11 +32,16 @@ LSTMOutput LSTM::run(const Tensor& x, const std::vector<int64_t>* lengths, const
     if (l > 0) input = dropout_between_layers(input);
     const Tensor xp = project_inputs(l, input);  // [B,T,4H]
     // The state travels as one tensor [h | c]; h is narrowed out for the hidden projection.
-    Tensor state = (h0.defined() || c0.defined())
-                       ? concat({h0.defined() ? layer_state("h0", h0, l, B) : zeros({B, H}),
-                                 c0.defined() ? layer_state("c0", c0, l, B) : zeros({B, H})},
-                                1)
-                       : zeros({B, 2 * H});
+    // (An if, not `?:`: when layer_state throws from a braced list inside a conditional
+    // expression, GCC 12's ASan reports a false stack-use-after-scope; clang's does not.)
+    Tensor state;
+    if (h0.defined() || c0.defined()) {
+      Tensor h_init = h0.defined() ? layer_state("h0", h0, l, B) : zeros({B, H});
+      Tensor c_init = c0.defined() ? layer_state("c0", c0, l, B) : zeros({B, H});
+      state = concat({h_init, c_init}, 1);
+    } else {
+      state = zeros({B, 2 * H});
+    }
     Tensor h = narrow(state, 1, 0, H);
     std::vector<Tensor> outs(static_cast<size_t>(T));
     for (int64_t t = 0; t < T; ++t) {

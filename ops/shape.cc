@@ -1,7 +1,5 @@
 #include "ops/shape.h"
 
-#include <tbb/parallel_sort.h>
-
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -255,7 +253,7 @@ IdGroups group_ids(const std::vector<int64_t>& ids, int64_t skip) {
     if (ids[p] != skip) pairs.emplace_back(ids[p], static_cast<int64_t>(p));
   // (id, position) keys are unique, so the sorted order is the same however the sort runs.
   if (pairs.size() > (size_t{1} << 16) && num_threads() > 1)
-    arena().execute([&] { tbb::parallel_sort(pairs.begin(), pairs.end()); });
+    parallel_sort(pairs.begin(), pairs.end());
   else
     std::sort(pairs.begin(), pairs.end());
   IdGroups g;

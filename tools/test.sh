@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh Debian 12 machine: installs what the build needs, runs
-# `bazel test //...`, then prints doctest's test-case counts summed over every test binary
-# ("N passed, N failed"; Bazel's own summary counts binaries, not cases). Extra arguments go to
-# bazel test, e.g. tools/test.sh --config=asan.
+# Runs the whole test suite on a fresh Debian 12 machine: installs what the build needs, then
+#   1. `bazel test //...`                  every test, the normal -c opt build;
+#   2. `bazel test --config=asan`          AddressSanitizer + UBSan: every test but the slow
+#                                          *_learning_test ones (see asan_targets below);
+#   3. `bazel test --config=tsan`          ThreadSanitizer: the tests of the TBB-parallel
+#                                          kernels, loaders, evaluation and concurrent scoring;
+# and prints doctest's test-case counts summed over every binary of every run ("N passed,
+# N failed"; Bazel's own summary counts binaries, not cases). Any failure in any run makes the
+# exit status non-zero. Extra arguments go to every `bazel test`.
+# RECGRAD_TEST_STAGES picks runs, e.g. RECGRAD_TEST_STAGES=default for a quick local check.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +21,53 @@ if [[ -z "${RECGRAD_DATA_DIR:-}" && -d ../shared/data ]]; then
 elif [[ -n "${RECGRAD_DATA_DIR:-}" ]]; then
   data_args=(--test_env=RECGRAD_DATA_DIR)
 fi
-bazel test //... "${data_args[@]}" "$@"
-status=$?
-tools/count_test_cases.sh
+stages=${RECGRAD_TEST_STAGES:-default asan tsan}
+
+all_tests=$(bazel query --noshow_progress 'tests(//...)' 2>/dev/null | sort)
+if [[ -z "$all_tests" ]]; then
+  echo "test.sh: bazel query found no tests" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+# ASan+UBSan: everything but the *_learning_test targets, which train a model for many epochs
+# to check that it learns (minutes under ASan on two cores) and exercise no code path that the
+# model's own test does not also run under ASan.
+asan_targets=$(grep -v '_learning_test$' <<<"$all_tests")
+# TSan: where recgrad runs threads: the TBB-parallel kernels (ops, optimizers' parallel updates,
+# the graph engine), data loading and batching, evaluation, and callers' threads sharing a model.
+tsan_targets=$(grep -E '^//tests:(autograd|ops|optim)/|^//tests:recsys/(batches|rating_batches|item_rating_rows|dataset|formats|filters|split|sampler|cooccurrence|evaluator|metrics|topk|concurrent_scoring_tsan)_test$' \
+  <<<"$all_tests")
+
+status=0
+total_passed=0
+total_failed=0
+# run NAME TARGETS BAZEL_ARGS...: one `bazel test BAZEL_ARGS`, then the counts of TARGETS' logs
+# (taken at once: the next run's configuration repoints bazel-testlogs), added to the totals.
+run() {
+  local name=$1 targets=$2
+  shift 2
+  local start=$SECONDS
+  bazel test "$@" "${data_args[@]}" || status=1
+  local counts
+  # shellcheck disable=SC2086
+  counts=$(tools/count_test_cases.sh ${targets} | tail -n 1)
+  local p=${counts%% passed*} f=${counts#*passed, }
+  f=${f%% failed*}
+  total_passed=$((total_passed + p))
+  total_failed=$((total_failed + f))
+  echo "test.sh: ${name}: $(wc -w <<<"$targets") test binaries, ${counts}, $((SECONDS - start)) s" >&2
+}
+
+for stage in $stages; do
+  case "$stage" in
+    # shellcheck disable=SC2086  # target lists: one label per word
+    default) run "default build" "$all_tests" //... "$@" ;;
+    asan) run "ASan+UBSan" "$asan_targets" --config=asan --build_tests_only $asan_targets "$@" ;;
+    tsan) run "TSan" "$tsan_targets" --config=tsan --build_tests_only $tsan_targets "$@" ;;
+    *) echo "test.sh: unknown stage '$stage' in RECGRAD_TEST_STAGES" >&2; status=1 ;;
+  esac
+done
+
+[[ $total_failed -ne 0 ]] && status=1
+echo "${total_passed} passed, ${total_failed} failed"
 exit $status
