@@ -227,8 +227,8 @@ class Engine {
       shapes += (i ? ", " : "") + (node.inputs_[i] ? node.inputs_[i]->shape.str() : "undefined");
     return NonFiniteError(detail::str_cat(
         "anomaly mode: the backward of '", node.op(), "' (output ", node.out_shape_, ", inputs ",
-        shapes, ") produced ", detail::value_str(value), " in the gradient of input ", input, " ", in.shape, " at ",
-        detail::index_str(in.shape, at), " from a finite output gradient"));
+        shapes, ") produced ", detail::value_str(value), " in the gradient of input ", input, " ",
+        in.shape, " at ", detail::index_str(in.shape, at), " from a finite output gradient"));
   }
 
   // The node's output gradient with any row-sparse parts folded in; resets the node's slots.

@@ -253,7 +253,11 @@ class Reader {
   void end_record(const std::string& what) {
     const uint32_t computed = crc_;
     const uint32_t stored = static_cast<uint32_t>(le(4, what + " (checksum)"));
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION  // fuzzers get past checksums to what follows
+    (void)computed, (void)stored;
+#else
     if (stored != computed) fail("corrupted: checksum mismatch in " + what);
+#endif
     crc_ = 0;
   }
   void expect_end() {

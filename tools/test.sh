@@ -5,6 +5,8 @@
 #                                          *_learning_test ones (see asan_targets below);
 #   3. `bazel test --config=tsan`          ThreadSanitizer: the tests of the TBB-parallel
 #                                          kernels, loaders, evaluation and concurrent scoring;
+#   4. tools/fuzz/run.sh 30                each libFuzzer target (dataset loaders, checkpoint
+#                                          reader) for 30 s, counted as one case per target;
 # and prints doctest's test-case counts summed over every binary of every run ("N passed,
 # N failed"; Bazel's own summary counts binaries, not cases). Any failure in any run makes the
 # exit status non-zero. Extra arguments go to every `bazel test`.
@@ -21,7 +23,7 @@ if [[ -z "${RECGRAD_DATA_DIR:-}" && -d ../shared/data ]]; then
 elif [[ -n "${RECGRAD_DATA_DIR:-}" ]]; then
   data_args=(--test_env=RECGRAD_DATA_DIR)
 fi
-stages=${RECGRAD_TEST_STAGES:-default asan tsan}
+stages=${RECGRAD_TEST_STAGES:-default asan tsan fuzz}
 
 all_tests=$(bazel query --noshow_progress 'tests(//...)' 2>/dev/null | sort)
 if [[ -z "$all_tests" ]]; then
@@ -64,6 +66,15 @@ for stage in $stages; do
     default) run "default build" "$all_tests" //... "$@" ;;
     asan) run "ASan+UBSan" "$asan_targets" --config=asan --build_tests_only $asan_targets "$@" ;;
     tsan) run "TSan" "$tsan_targets" --config=tsan --build_tests_only $tsan_targets "$@" ;;
+    fuzz)
+      start=$SECONDS
+      counts=$(tools/fuzz/run.sh 30 | tail -n 1) || status=1
+      [[ "$counts" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]] || counts="0 passed, 1 failed"
+      total_passed=$((total_passed + ${counts%% passed*}))
+      f=${counts#*passed, }
+      total_failed=$((total_failed + ${f%% failed*}))
+      echo "test.sh: fuzz: ${counts} (targets), $((SECONDS - start)) s" >&2
+      ;;
     *) echo "test.sh: unknown stage '$stage' in RECGRAD_TEST_STAGES" >&2; status=1 ;;
   esac
 done
