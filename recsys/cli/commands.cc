@@ -29,6 +29,7 @@ optim::Metadata describe_run(const Flags& f) {
   m.set("data.format", f.data.format);
   m.set("data.min_rating", std::to_string(f.data.min_rating));
   m.set("data.split", f.data.split);
+  m.set_u64("data.k_core", static_cast<uint64_t>(f.data.k_core));
   m.set_u64("data.seed", f.data.seed);
   return m;
 }
@@ -48,6 +49,7 @@ Flags flags_from_checkpoint(const Flags& given) {
   f.data.format = m.get("data.format");
   f.data.min_rating = std::stod(m.get("data.min_rating"));
   f.data.split = m.get("data.split");
+  if (m.has("data.k_core")) f.data.k_core = static_cast<int64_t>(m.get_u64("data.k_core"));
   f.data.seed = m.get_u64("data.seed");
   return f;
 }

@@ -21,8 +21,13 @@ void add_data_flags(CLI::App& cmd, Flags& f) {
                  "ml-100k, ml-1m, ml-20m, uir, seq, ncf or csv (default: from the file name)");
   cmd.add_option("--min-rating", f.data.min_rating, "keep rows rated at least this (0 keeps all)")
       ->check(CLI::NonNegativeNumber);
-  cmd.add_option("--split", f.data.split, "loo (leave-one-out by time) or ratio (random 80/10/10)")
-      ->check(CLI::IsMember({"loo", "ratio"}))
+  cmd.add_option("--k-core", f.data.k_core,
+                 "after --min-rating, keep users and items with at least N rows (0 keeps all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--split", f.data.split,
+                 "loo (leave-one-out by time), ratio[:A/B/C] (random per user, default "
+                 "0.8/0.1/0.1), global:A/B/C (random over all rows) or ncf (the NCF files' "
+                 "test pairs and negatives)")
       ->capture_default_str();
   cmd.add_option("--data-seed", f.data.seed, "synthetic data and random splits")->capture_default_str();
 }
