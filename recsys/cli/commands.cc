@@ -16,6 +16,9 @@ namespace {
 
 using nlohmann::json;
 
+// Checkpoint metadata keys of the model's --set options: "model.option.lambda" -> "250".
+const std::string kOptionPrefix = "model.option.";
+
 // The model and data a checkpoint was trained with, so evaluate/recommend can rebuild both.
 optim::Metadata describe_run(const Flags& f) {
   optim::Metadata m;
@@ -25,6 +28,7 @@ optim::Metadata describe_run(const Flags& f) {
   m.set_u64("model.batch_size", static_cast<uint64_t>(f.model.batch_size));
   m.set_u64("model.epochs", static_cast<uint64_t>(f.model.epochs));
   m.set_u64("model.seed", f.model.seed);
+  for (const auto& [key, value] : f.model.options) m.set(kOptionPrefix + key, value);
   m.set("data.path", f.data.path);
   m.set("data.format", f.data.format);
   m.set("data.min_rating", std::to_string(f.data.min_rating));
@@ -45,6 +49,9 @@ Flags flags_from_checkpoint(const Flags& given) {
   f.model.batch_size = static_cast<int64_t>(m.get_u64("model.batch_size"));
   f.model.epochs = static_cast<int64_t>(m.get_u64("model.epochs"));
   f.model.seed = m.get_u64("model.seed");
+  f.model.options.clear();
+  for (const auto& [key, value] : m.entries())
+    if (key.rfind(kOptionPrefix, 0) == 0) f.model.options[key.substr(kOptionPrefix.size())] = value;
   f.data.path = m.get("data.path");
   f.data.format = m.get("data.format");
   f.data.min_rating = std::stod(m.get("data.min_rating"));
@@ -101,6 +108,7 @@ EvalResult evaluate_pop(const Experiment& ex, const EvalOptions& opts) {
 json run_json(const Flags& f, const Experiment& ex, const EvalResult& result) {
   json j;
   j["model"] = f.model.name;
+  if (!f.model.options.empty()) j["options"] = f.model.options;
   j["dataset"] = ex.data.name;
   j["split"] = f.data.split;
   j["protocol"] = result.protocol;

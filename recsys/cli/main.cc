@@ -9,6 +9,7 @@
 #include <exception>
 
 #include "recsys/cli/commands.h"
+#include "recsys/model_options.h"
 
 using recgrad::recsys::cli::Flags;
 
@@ -54,6 +55,8 @@ int main(int argc, char** argv) {
   train->add_option("--dim", f.model.dim, "embedding / hidden size")->check(CLI::PositiveNumber);
   train->add_option("--lr", f.model.lr, "learning rate")->check(CLI::PositiveNumber);
   train->add_option("--batch", f.model.batch_size, "batch size")->check(CLI::PositiveNumber);
+  train->add_option("--set", f.model_options,
+                    "a model's own setting, key=value (repeatable; `recgrad models` lists them)");
   train->add_option("--seed", f.model.seed, "parameters, shuffling, negatives")->capture_default_str();
   train->add_option("--patience", f.patience, "stop after N validations without improvement");
   train->add_option("--save", f.save, "checkpoint path (written every epoch and at the end)");
@@ -85,6 +88,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
+    for (const std::string& option : f.model_options)
+      recgrad::recsys::parse_model_option(option, f.model.options);
     if (train->parsed()) return recgrad::recsys::cli::run_train(f);
     if (evaluate->parsed()) return recgrad::recsys::cli::run_evaluate(f);
     if (recommend->parsed()) return recgrad::recsys::cli::run_recommend(f);
