@@ -135,7 +135,7 @@ int run_train(const Flags& f) {
     auto opt = model->make_optimizer();
     TrainerOptions t;
     t.epochs = epochs;
-    t.metric = model->predicts_ratings() ? "RMSE" : "NDCG@10";
+    t.metric = !f.metric.empty() ? f.metric : model->predicts_ratings() ? "RMSE" : "NDCG@10";
     t.patience = f.patience;
     t.checkpoint = f.save;
     t.resume = f.resume;

@@ -23,6 +23,7 @@ struct Flags {
   std::string user;               ///< raw user id (recommend)
   int64_t k = 10;                 ///< list length (recommend)
   int64_t patience = 0;           ///< early stopping (train)
+  std::string metric;             ///< validation metric (train; "": NDCG@10, or RMSE for ratings)
   bool resume = false;            ///< continue from --save when it exists (train)
   bool quiet = false;             ///< no progress output
   std::string pretrained;         ///< "GMF_CKPT,MLP_CKPT": initialise neumf from them (train)

@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
                     "a model's own setting, key=value (repeatable; `recgrad models` lists them)");
   train->add_option("--seed", f.model.seed, "parameters, shuffling, negatives")->capture_default_str();
   train->add_option("--patience", f.patience, "stop after N validations without improvement");
+  train->add_option("--metric", f.metric,
+                    "validation metric for --patience and the best weights (default NDCG@10; "
+                    "RMSE for rating models)");
   train->add_option("--save", f.save, "checkpoint path (written every epoch and at the end)");
   train->add_flag("--resume", f.resume, "continue from --save when it exists");
   train->add_flag("--quiet", f.quiet, "no progress output");
