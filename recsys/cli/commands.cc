@@ -1,5 +1,7 @@
 #include "recsys/cli/commands.h"
 
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -7,6 +9,7 @@
 #include "autograd/error.h"
 #include "ops/runtime.h"
 #include "optim/checkpoint.h"
+#include "recsys/export.h"
 #include "recsys/models/neumf.h"
 #include "recsys/models/pop.h"
 #include "recsys/trainer.h"
@@ -130,6 +133,7 @@ int run_train(const Flags& f) {
   std::fprintf(stderr, "%s", model->summary().c_str());
 
   TrainResult trained;
+  double fit_seconds = 0;
   const int64_t epochs = model->is_iterative() ? epochs_for(f.model) : 0;
   if (model->is_iterative()) {
     auto opt = model->make_optimizer();
@@ -141,14 +145,16 @@ int run_train(const Flags& f) {
     t.resume = f.resume;
     t.metadata = describe_run(f);
     t.progress = f.quiet ? ProgressMode::kQuiet : ProgressMode::kAuto;
-    const bool has_valid = !ex.split.valid.users.empty();
+    const bool has_valid = !ex.split.valid.users.empty() && !f.no_validation;
     trained = train(*model, *opt, t,
                     has_valid ? Validator([&](Recommender& m) {
                       return evaluate_model(m, ex, eval_opts, /*on_validation=*/true).at(t.metric);
                     })
                               : Validator());
   } else {
+    const auto start = std::chrono::steady_clock::now();
     model->fit();
+    fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 
   const EvalResult result = evaluate_model(*model, ex, eval_opts);
@@ -159,6 +165,17 @@ int run_train(const Flags& f) {
   j["train_seconds"] = trained.train_seconds;
   j["train_examples_per_second"] =
       trained.train_seconds > 0 ? trained.examples / trained.train_seconds : 0.0;
+  // Per epoch, so a benchmark can leave out the first (warm-up) epoch and take a median.
+  json epochs_log = json::array();
+  for (const EpochLog& e : trained.epochs)
+    epochs_log.push_back({{"epoch", e.epoch},
+                          {"seconds", e.seconds},
+                          {"examples", e.examples},
+                          {"loss", std::isfinite(e.loss) ? json(e.loss) : json()}});
+  j["epochs_log"] = epochs_log;
+  j["fit_seconds"] = fit_seconds;  // closed-form models (Pop, ItemKNN, EASE): fit() alone
+  j["train_rows"] = ex.split.train.size();
+  j["eval_seconds"] = result.seconds;  // the test evaluation, scoring included
   if (!model->predicts_ratings()) {
     const EvalResult pop = evaluate_pop(ex, eval_opts);
     std::printf("pop %s\n", pop.str().c_str());
@@ -209,6 +226,16 @@ int run_recommend(const Flags& given) {
     std::printf("%lld\t%s\t%.6g\n", static_cast<long long>(r + 1),
                 ex.data.item_ids.raw(item).c_str(), top.scores.data()[r]);
   }
+  return 0;
+}
+
+int run_export(const Flags& f) {
+  const Experiment ex = Experiment::load(f.data);
+  std::fprintf(stderr, "%s\n", ex.describe().c_str());
+  const ExportSummary s = export_experiment(ex, f.out);
+  std::printf("wrote %s/{train,valid,test}.tsv (%lld/%lld/%lld rows) and meta.json\n",
+              f.out.c_str(), static_cast<long long>(s.train_rows),
+              static_cast<long long>(s.valid_rows), static_cast<long long>(s.test_rows));
   return 0;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// The `recgrad` command line: train, evaluate, recommend, models. Flags are parsed in main.cc
-// (CLI11); these functions do the work and write results (JSON through nlohmann/json). Only the
-// CLI depends on those two libraries: the core libraries stay dependency-free for embedding.
+// The `recgrad` command line: train, evaluate, recommend, export, models. Flags are parsed in
+// main.cc (CLI11); these functions do the work and write results (JSON through nlohmann/json).
+// Only the CLI depends on those two libraries: the core libraries stay dependency-free for
+// embedding.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ struct Flags {
   std::string metric;             ///< validation metric (train; "": NDCG@10, or RMSE for ratings)
   bool resume = false;            ///< continue from --save when it exists (train)
   bool quiet = false;             ///< no progress output
+  bool no_validation = false;     ///< train without validating (the last epoch's weights stay)
+  std::string out;                ///< directory to write the split to (export)
   std::string pretrained;         ///< "GMF_CKPT,MLP_CKPT": initialise neumf from them (train)
   std::vector<std::string> model_options;  ///< --set key=value, parsed into model.options
 };
@@ -37,6 +40,8 @@ int run_train(const Flags& flags);
 int run_evaluate(const Flags& flags);
 /// Prints the top-k unseen items (raw ids) of flags.user from flags.checkpoint.
 int run_recommend(const Flags& flags);
+/// Writes flags.data's train/valid/test parts and meta.json into flags.out (recsys/export.h).
+int run_export(const Flags& flags);
 /// Lists the registered models with their families, papers and defaults.
 int run_models();
 

@@ -2,6 +2,7 @@
 //   recgrad train --model bpr [--data synthetic|PATH] [--metrics-json out.json] ...
 //   recgrad evaluate --checkpoint model.ckpt [--protocol sampled:100]
 //   recgrad recommend --checkpoint model.ckpt --user 196 -k 10
+//   recgrad export [--data synthetic|PATH] --out DIR
 //   recgrad models
 #include <CLI/CLI.hpp>
 
@@ -31,6 +32,12 @@ void add_data_flags(CLI::App& cmd, Flags& f) {
                  "test pairs and negatives)")
       ->capture_default_str();
   cmd.add_option("--data-seed", f.data.seed, "synthetic data and random splits")->capture_default_str();
+  cmd.add_option("--synthetic-users", f.data.synthetic_users,
+                 "synthetic data only: users (default 1000)")->check(CLI::PositiveNumber);
+  cmd.add_option("--synthetic-items", f.data.synthetic_items,
+                 "synthetic data only: items (default 1700)")->check(CLI::PositiveNumber);
+  cmd.add_option("--synthetic-rows", f.data.synthetic_rows,
+                 "synthetic data only: interactions (default 100000)")->check(CLI::PositiveNumber);
 }
 
 void add_eval_flags(CLI::App& cmd, Flags& f) {
@@ -65,6 +72,9 @@ int main(int argc, char** argv) {
   train->add_option("--save", f.save, "checkpoint path (written every epoch and at the end)");
   train->add_flag("--resume", f.resume, "continue from --save when it exists");
   train->add_flag("--quiet", f.quiet, "no progress output");
+  train->add_flag("--no-validation", f.no_validation,
+                  "do not validate after each epoch: the last epoch's weights are kept "
+                  "(benchmarks; --patience then never stops)");
   train->add_option("--pretrained", f.pretrained,
                     "neumf only: GMF_CKPT,MLP_CKPT from `train --model gmf|mlp --save` "
                     "(NCF pretraining: alpha 0.5, then SGD)");
@@ -83,6 +93,12 @@ int main(int argc, char** argv) {
   recommend->add_option("-k", f.k, "list length")->capture_default_str()->check(CLI::PositiveNumber);
   recommend->add_option("--threads", f.threads, "threads (default: all cores)")->check(CLI::PositiveNumber);
 
+  CLI::App* export_cmd = app.add_subcommand(
+      "export", "write the data's train/valid/test parts (dense ids, TSV) and meta.json");
+  add_data_flags(*export_cmd, f);
+  export_cmd->add_option("--out", f.out, "directory to write into (created when missing)")
+      ->required();
+
   app.add_subcommand("models", "list the models with their defaults");
 
   try {
@@ -96,6 +112,7 @@ int main(int argc, char** argv) {
     if (train->parsed()) return recgrad::recsys::cli::run_train(f);
     if (evaluate->parsed()) return recgrad::recsys::cli::run_evaluate(f);
     if (recommend->parsed()) return recgrad::recsys::cli::run_recommend(f);
+    if (export_cmd->parsed()) return recgrad::recsys::cli::run_export(f);
     return recgrad::recsys::cli::run_models();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "recgrad: error: %s\n", e.what());
