@@ -60,7 +60,7 @@ struct Options {
   int epochs = 0;  // 0: each model's benchmark epochs
   int rounds = 1;
   bool quick = false;
-  std::string data = "../shared/data";
+  std::string data;  // "": $RECGRAD_DATA_DIR, else ../shared/data beside the workspace
   std::string recgrad;
   std::string python = "/usr/bin/python3";
   std::string torch_dir;
@@ -78,14 +78,14 @@ struct Outcome {
 };
 
 // Runs argv with `env` added to the environment, stdout and stderr appended to `log`; measures
-// wall time and peak RSS, and kills the child (its process group) after `timeout` seconds.
+// wall time and peak RSS, and kills the child after `timeout` seconds.
 Outcome run_logged(const std::vector<std::string>& argv,
                    const std::vector<std::pair<std::string, std::string>>& env,
                    const std::string& log, double timeout) {
   const auto start = std::chrono::steady_clock::now();
+  // The child stays in our process group, so Ctrl-C on `bazel run` reaches it too.
   const pid_t pid = fork();
   if (pid == 0) {
-    setpgid(0, 0);
     FILE* f = std::fopen(log.c_str(), "a");
     if (f) {
       dup2(fileno(f), 1);
@@ -111,7 +111,7 @@ Outcome run_logged(const std::vector<std::string>& argv,
     if (done < 0) return o;
     if (elapsed > timeout && !o.timed_out) {
       o.timed_out = true;
-      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -198,9 +198,19 @@ std::string load_average() {
 
 // ---- data -------------------------------------------------------------------------------------
 
+// --data, else $RECGRAD_DATA_DIR, else ../shared/data beside the workspace, else
+// /work/shared/data (where the tests look too: tests/recsys/data_dir.h).
+std::string data_dir(const std::string& flag) {
+  if (!flag.empty()) return absolute(flag);
+  if (const char* env = std::getenv("RECGRAD_DATA_DIR"); env && *env) return env;
+  if (const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY"))
+    if (exists(std::string(ws) + "/../shared/data")) return std::string(ws) + "/../shared/data";
+  return "/work/shared/data";
+}
+
 // The `recgrad train`/`export` data flags of one data kind.
 std::vector<std::string> data_flags(DataKind kind, const Options& o, std::string* description) {
-  const std::string ml1m = absolute(o.data) + "/ml-1m/";
+  const std::string ml1m = data_dir(o.data) + "/ml-1m/";
   if (kind == DataKind::kGeneral) {
     if (!o.quick && exists(ml1m + "ratings_uir.tsv")) {
       *description = "ML-1M ratings (ratings_uir.tsv), random 80/10/10 per user";
@@ -217,9 +227,13 @@ std::vector<std::string> data_flags(DataKind kind, const Options& o, std::string
   const std::string rows = o.quick ? "25000" : general ? "1000209" : "999611";
   const std::string split = general ? "ratio" : "loo";
   *description = "synthetic " + users + " users x " + items + " items, " + rows + " rows, split " +
-                 split + (o.quick ? " (--quick)" : " (ML-1M's size; ML-1M not found under --data)");
-  return {"--data", "synthetic", "--synthetic-users", users, "--synthetic-items", items,
-          "--synthetic-rows", rows, "--split", split};
+                 split + (o.quick ? " (--quick)" : " (ML-1M's size; no " + ml1m + ")");
+  std::vector<std::string> flags = {"--data", "synthetic", "--split", split};
+  for (const auto& [flag, value] : {std::pair<std::string, std::string>{"--synthetic-users", users},
+                                    {"--synthetic-items", items},
+                                    {"--synthetic-rows", rows}})
+    flags.insert(flags.end(), {flag, value});
+  return flags;
 }
 
 // The models this recgrad build has (the first word of each `recgrad models` entry).
@@ -248,33 +262,34 @@ int epochs_of(const ModelBench& m, const Options& o) {
 }
 
 json run_model(const Context& c, const ModelBench& m, int threads) {
+  const std::string load = load_average();
   const int epochs = epochs_of(m, c.opts);
   const int kind = static_cast<int>(m.data);
   std::vector<RunResult> runs[2];
   std::string errors[2];
-  const bool built =
-      std::find(c.available.begin(), c.available.end(), m.name) != c.available.end();
+  const bool built = std::find(c.available.begin(), c.available.end(), m.name) != c.available.end();
   if (!built) {
     errors[0] = "no model '" + m.name + "' in this recgrad build (`recgrad models`)";
     errors[1] = "not run: nothing to compare with";
   }
   const std::string script = c.torch_dir + "/" + m.name + ".py";
   if (built && !exists(script)) errors[1] = "no PyTorch peer " + script;
-  const std::string dir =
-      c.out + "/runs/" + m.name + "/threads" + std::to_string(threads);
+  const std::string dir = c.out + "/runs/" + m.name + "/threads" + std::to_string(threads);
   make_dirs(dir);
-  const std::string blas = c.opts.torch_blas_threads == "match" ? std::to_string(threads)
-                                                                 : c.opts.torch_blas_threads;
+  const std::string blas =
+      c.opts.torch_blas_threads == "match" ? std::to_string(threads) : c.opts.torch_blas_threads;
   const std::vector<std::pair<std::string, std::string>> torch_env = {
-      {"OPENBLAS_CORETYPE", "Haswell"}, {"OPENBLAS_NUM_THREADS", blas},
-      {"OMP_NUM_THREADS", std::to_string(threads)}, {"MKL_NUM_THREADS", std::to_string(threads)}};
+      {"OPENBLAS_CORETYPE", "Haswell"},
+      {"OPENBLAS_NUM_THREADS", blas},
+      {"OMP_NUM_THREADS", std::to_string(threads)},
+      {"MKL_NUM_THREADS", std::to_string(threads)}};
   const double timeout = c.opts.timeout_minutes * 60;
   for (int round = 0; round < c.opts.rounds && built; ++round) {
     for (int side = 0; side < 2; ++side) {  // recgrad, then its peer
       if (!errors[side].empty() && runs[side].empty() && round > 0) continue;
       if (side == 1 && !exists(script)) continue;
-      const std::string tag = std::string(side == 0 ? "recgrad" : "pytorch") + "_round" +
-                              std::to_string(round + 1);
+      const std::string tag =
+          std::string(side == 0 ? "recgrad" : "pytorch") + "_round" + std::to_string(round + 1);
       const std::string result = dir + "/" + tag + ".json", log = dir + "/" + tag + ".log";
       std::remove(result.c_str());
       std::remove(log.c_str());
@@ -289,20 +304,25 @@ json run_model(const Context& c, const ModelBench& m, int threads) {
           argv.push_back(a);
         if (epochs > 0) argv.insert(argv.end(), {"--epochs", std::to_string(epochs)});
       } else {
-        argv = {c.python, script, "--data", c.exported[kind], "--epochs", std::to_string(epochs),
-                "--threads", std::to_string(threads), "--seed", std::to_string(round), "--out",
-                result};
+        argv = {c.python,    script,
+                "--data",    c.exported[kind],
+                "--epochs",  std::to_string(epochs),
+                "--threads", std::to_string(threads),
+                "--seed",    std::to_string(round),
+                "--out",     result};
       }
       std::fprintf(stderr, "[%s, %d thread%s, round %d/%d] %s ...", m.name.c_str(), threads,
                    threads == 1 ? "" : "s", round + 1, c.opts.rounds,
                    side == 0 ? "recgrad" : "PyTorch");
       std::fflush(stderr);
-      const Outcome o = run_logged(argv, side == 1 ? torch_env : decltype(torch_env){}, log, timeout);
+      const Outcome o =
+          run_logged(argv, side == 1 ? torch_env : decltype(torch_env){}, log, timeout);
       std::fprintf(stderr, " %.1f s, %.0f MiB\n", o.seconds, o.peak_rss_mib);
       if (o.exit_code != 0 || !exists(result)) {
-        errors[side] = o.timed_out ? "timed out after " + std::to_string(int(timeout)) + " s (log " + log + ")"
-                                   : "failed (exit " + std::to_string(o.exit_code) + "): " +
-                                         last_line(log) + " (log " + log + ")";
+        errors[side] =
+            o.timed_out ? "timed out after " + std::to_string(int(timeout)) + " s (log " + log + ")"
+                        : "failed (exit " + std::to_string(o.exit_code) + "): " + last_line(log) +
+                              " (log " + log + ")";
         continue;
       }
       try {
@@ -320,6 +340,7 @@ json run_model(const Context& c, const ModelBench& m, int threads) {
   json row = recgrad::bench::comparison_json(m, threads, rg, pt, runs[0].empty() ? errors[0] : "",
                                              runs[1].empty() ? errors[1] : "");
   row["epochs"] = epochs;
+  row["load_before"] = load;  // the machine's 1-minute load average when the row started
   return row;
 }
 
@@ -330,8 +351,9 @@ json run_model(const Context& c, const ModelBench& m, int threads) {
 // profiler). This is where the one command runs them and folds their JSON into results.json;
 // until then it records that they were not run here.
 json op_benchmarks(const Context&) {
-  return {{"status", "not run by //benchmarks:all yet: see //benchmarks:ops_bench and "
-                     "//benchmarks:layers_bench (issue 7, op benchmarks)"}};
+  return {{"status",
+           "not run by //benchmarks:all yet: see //benchmarks:ops_bench and "
+           "//benchmarks:layers_bench (issue 7, op benchmarks)"}};
 }
 
 }  // namespace
@@ -343,8 +365,8 @@ int main(int argc, char** argv) {
   app.add_option("--out", o.out, "directory for results.json, results.md, throughput.svg, runs/")
       ->capture_default_str();
   app.add_option_function<std::string>(
-         "--threads", [&](const std::string& v) { o.threads = v, threads_given = true; },
-         "comma-separated thread counts, both sides (default 1,2; --quick: 1)");
+      "--threads", [&](const std::string& v) { o.threads = v, threads_given = true; },
+      "comma-separated thread counts, both sides (default 1,2; --quick: 1)");
   app.add_option("--models", o.models, "comma-separated models (default: all)");
   app.add_option("--epochs", o.epochs, "epochs for every iterative model (default: 2 or 3 each)")
       ->check(CLI::PositiveNumber);
@@ -352,8 +374,12 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_flag("--quick", o.quick, "tiny synthetic data, 2 epochs, 1 thread: a smoke run");
-  app.add_option("--data", o.data, "directory holding ml-1m/ (synthetic data when absent)")
-      ->capture_default_str();
+  bool report_only = false;
+  app.add_flag("--report-only", report_only,
+               "rewrite results.md and throughput.svg from OUT/results.json; run nothing");
+  app.add_option("--data", o.data,
+                 "directory holding ml-1m/ (default: $RECGRAD_DATA_DIR, else ../shared/data "
+                 "beside the workspace, else /work/shared/data; synthetic data when absent)");
   app.add_option("--recgrad", o.recgrad, "the recgrad CLI (default: from Bazel's runfiles)");
   app.add_option("--python", o.python, "the interpreter with torch and numpy")
       ->capture_default_str();
@@ -366,6 +392,19 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   if (o.quick && !threads_given) o.threads = "1";
+  if (report_only) {
+    const std::string out = absolute(o.out) + (o.quick ? "/quick" : "");
+    try {
+      const json results = json::parse(read_text(out + "/results.json"));
+      write_text(out + "/results.md", recgrad::bench::markdown_report(results));
+      write_text(out + "/throughput.svg", recgrad::bench::throughput_svg(results));
+      std::fprintf(stderr, "rewrote %s/results.md and throughput.svg\n", out.c_str());
+      return 0;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "all: --report-only: %s/results.json: %s\n", out.c_str(), e.what());
+      return 1;
+    }
+  }
 
   try {
     Context c;
@@ -381,9 +420,9 @@ int main(int argc, char** argv) {
     }
     c.torch_dir = find_runfile(o.torch_dir, argv[0], "benchmarks/torch");
     c.python = absolute(o.python);
-    const std::string versions = capture(
-        "'" + c.python + "' -c 'import sys, torch, numpy; print(torch.__version__, "
-        "numpy.__version__, sys.version.split()[0])' 2>/dev/null");
+    const std::string versions = capture("'" + c.python +
+                                         "' -c 'import sys, torch, numpy; print(torch.__version__, "
+                                         "numpy.__version__, sys.version.split()[0])' 2>/dev/null");
     if (versions.empty() || c.torch_dir.empty()) {
       std::fprintf(stderr,
                    "all: %s cannot import torch and numpy, or benchmarks/torch is missing: "
@@ -414,7 +453,8 @@ int main(int argc, char** argv) {
       machine["recgrad_runtime"] = first;
       const size_t core = first.find("core=");
       if (core != std::string::npos)
-        machine["openblas_core"] = first.substr(core + 5, first.find_first_of(" (", core) - core - 5);
+        machine["openblas_core"] =
+            first.substr(core + 5, first.find_first_of(" (", core) - core - 5);
     }
     std::stringstream vs(versions);
     std::string tv, nv, pv;
@@ -466,37 +506,42 @@ int main(int argc, char** argv) {
     std::string epochs_text;
     for (const ModelBench& m : models)
       if (!m.closed_form)
-        epochs_text += (epochs_text.empty() ? "" : ", ") + m.name + " " +
-                       std::to_string(epochs_of(m, o));
-    const std::string blas = o.torch_blas_threads == "match" ? "the thread count"
-                                                             : o.torch_blas_threads;
+        epochs_text +=
+            (epochs_text.empty() ? "" : ", ") + m.name + " " + std::to_string(epochs_of(m, o));
+    const std::string blas =
+        o.torch_blas_threads == "match" ? "the thread count" : o.torch_blas_threads;
     setup["data"] = {{"general", described[0]}, {"sequential", described[1]}};
     setup["threads"] = thread_counts;
     setup["rounds"] = o.rounds;
     setup["quick"] = o.quick;
-    setup["pytorch_env"] = {{"OPENBLAS_CORETYPE", "Haswell"}, {"OPENBLAS_NUM_THREADS", blas},
+    setup["pytorch_env"] = {{"OPENBLAS_CORETYPE", "Haswell"},
+                            {"OPENBLAS_NUM_THREADS", blas},
                             {"OMP_NUM_THREADS", "the thread count"}};
     setup["description"] =
-        "Data: " + (described[0].empty() ? std::string("—") : described[0]) + "; sequential models: " +
-        (described[1].empty() ? std::string("—") : described[1]) +
+        "Data: " + (described[0].empty() ? std::string("—") : described[0]) +
+        "; sequential models: " + (described[1].empty() ? std::string("—") : described[1]) +
         ". Both sides train on the same exported split, at recgrad's default hyperparameters, "
-        "for the same epochs (" + (epochs_text.empty() ? std::string("none") : epochs_text) +
-        "), " + std::to_string(o.rounds) + " round(s) of recgrad then PyTorch per model and "
+        "for the same epochs (" +
+        (epochs_text.empty() ? std::string("none") : epochs_text) + "), " +
+        std::to_string(o.rounds) +
+        " round(s) of recgrad then PyTorch per model and "
         "thread count; examples/s is the median over the epochs after the first (closed-form "
         "models: training rows per second of fit). recgrad trains with --no-validation. "
-        "PyTorch: OPENBLAS_CORETYPE=Haswell, OPENBLAS_NUM_THREADS=" + blas +
-        ", torch.set_num_threads(threads). Quality: test " + "NDCG@10 (full ranking, train and "
+        "PyTorch: OPENBLAS_CORETYPE=Haswell, OPENBLAS_NUM_THREADS=" +
+        blas + ", torch.set_num_threads(threads). Quality: test " +
+        "NDCG@10 (full ranking, train and "
         "valid items masked) or RMSE for rating models, equal within " +
-        recgrad::bench::describe(recgrad::bench::tolerance_for("NDCG@10")) + " (RMSE: " +
-        recgrad::bench::describe(recgrad::bench::tolerance_for("RMSE")) + "). Peak RSS: the whole "
+        recgrad::bench::describe(recgrad::bench::tolerance_for("NDCG@10")) +
+        " (RMSE: " + recgrad::bench::describe(recgrad::bench::tolerance_for("RMSE")) +
+        "). Peak RSS: the whole "
         "process (wait4), the Python interpreter and libraries included.";
 
     json rows = json::array();
     auto write_all = [&]() {
       json m = machine;
       m["load_after"] = load_average();
-      const json results = {{"machine", m}, {"setup", setup}, {"rows", rows},
-                            {"ops", op_benchmarks(c)}};
+      const json results = {
+          {"machine", m}, {"setup", setup}, {"rows", rows}, {"ops", op_benchmarks(c)}};
       write_text(c.out + "/results.json", results.dump(2) + "\n");
       write_text(c.out + "/results.md", recgrad::bench::markdown_report(results));
       write_text(c.out + "/throughput.svg", recgrad::bench::throughput_svg(results));

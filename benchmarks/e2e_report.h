@@ -12,9 +12,8 @@
 //    "metrics": {"NDCG@10": 0.11, ...}}                   (rating models: "RMSE", "MAE")
 // Iterative models are timed per epoch; closed-form ones (Pop, ItemKNN, EASE) by their fit, whose
 // "examples" are the training rows it reads.
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,15 +30,16 @@ enum class DataKind {
 
 /// One model of the benchmark.
 struct ModelBench {
-  std::string name;        ///< registry name: "bpr"
+  std::string name;  ///< registry name: "bpr"
   DataKind data;
-  bool closed_form;        ///< timed by its fit, no epochs
-  std::string metric;      ///< "NDCG@10", or "RMSE" for rating models
-  int64_t epochs;          ///< epochs at ML-1M scale (0 for closed-form models)
+  bool closed_form;    ///< timed by its fit, no epochs
+  std::string metric;  ///< "NDCG@10", or "RMSE" for rating models
+  int64_t epochs;      ///< epochs at ML-1M scale (0 for closed-form models)
 };
 
 /// Every model, in the table's order, with the epochs that keep a full run near 20 minutes on a
-/// 2-core machine (2 for the slow ones, 3 for the rest; closed-form models have none).
+/// 2-core machine: 3, 2 for the slow ones, 1 for NeuMF and Caser (epochs of thousands of batches,
+/// where the warm-up the first epoch carries is negligible); closed-form models have none.
 const std::vector<ModelBench>& benchmark_models();
 
 /// The models named in a comma-separated list ("" = all), in benchmark_models()'s order.
@@ -82,14 +82,14 @@ std::vector<double> throughput_samples(const RunResult& run, bool closed_form);
 
 /// One side (recgrad or PyTorch) of a model at a thread count, over its rounds.
 struct SideSummary {
-  int runs = 0;                         ///< rounds that produced a result
-  std::vector<double> samples;          ///< every throughput sample (epochs after the first)
-  double examples_per_second = 0;       ///< median of samples (NaN without any)
-  double peak_rss_mib = 0;              ///< the largest over the runs
-  double eval_seconds = 0;              ///< median over the runs
-  double fit_seconds = 0;               ///< median over the runs (closed-form models)
-  std::optional<double> quality;        ///< median over the runs
-  bool warmup_excluded = true;          ///< false when a run had a single epoch
+  int runs = 0;                    ///< rounds that produced a result
+  std::vector<double> samples;     ///< every throughput sample (epochs after the first)
+  double examples_per_second = 0;  ///< median of samples (NaN without any)
+  double peak_rss_mib = 0;         ///< the largest over the runs
+  double eval_seconds = 0;         ///< median over the runs
+  double fit_seconds = 0;          ///< median over the runs (closed-form models)
+  std::optional<double> quality;   ///< median over the runs
+  bool warmup_excluded = true;     ///< false when a run had a single epoch
 };
 
 /// Summarises one side's runs (failed rounds are simply absent from `runs`).
@@ -124,7 +124,8 @@ json comparison_json(const ModelBench& model, int threads, const SideSummary& re
 std::string markdown_report(const json& results);
 
 /// A grouped bar chart (SVG) of examples/s, recgrad beside PyTorch, per model and thread count,
-/// on a log scale (the models span five orders of magnitude).
+/// on a log scale (the models span several orders of magnitude); models without any figure are
+/// left out.
 std::string throughput_svg(const json& results);
 
 /// "AMD EPYC 7B13" from /proc/cpuinfo text (the first "model name"); "unknown" when absent.

@@ -79,14 +79,15 @@ std::string json_names(const IdMap& ids) {
 }  // namespace
 
 ExportSummary export_experiment(const Experiment& ex, const std::string& dir) {
-  RECGRAD_CHECK(parse_split(ex.spec.split).kind != SplitSpec::Kind::kNcf,
-                "export: split '", ex.spec.split, "' ranks each test pair among fixed negatives "
+  RECGRAD_CHECK(parse_split(ex.spec.split).kind != SplitSpec::Kind::kNcf, "export: split '",
+                ex.spec.split,
+                "' ranks each test pair among fixed negatives "
                 "that the exported files cannot carry; export a loo, ratio or global split");
   const bool with_ratings = ex.data.has_ratings();
   for (const InteractionDataset* part : {&ex.split.train, &ex.split.valid, &ex.split.test})
-    RECGRAD_CHECK(!with_ratings || part->ratings.size() == part->users.size(), "export: ",
-                  part->name, " has ", part->ratings.size(), " ratings for ", part->size(),
-                  " rows");
+    RECGRAD_CHECK(!with_ratings || part->ratings.size() == part->users.size(),
+                  "export: ", part->name, " has ", part->ratings.size(), " ratings for ",
+                  part->size(), " rows");
   make_dirs(dir);
   write_file(dir + "/train.tsv", part_tsv(ex.split.train, with_ratings));
   write_file(dir + "/valid.tsv", part_tsv(ex.split.valid, with_ratings));

@@ -235,8 +235,8 @@ def batches(n, batch_size, generator=None):
 # ---- evaluation -------------------------------------------------------------------------------
 
 def _ranks_by_sort(scores, relevant, k):
-    """Exact ranks [B, k] hit mask and ranks of the first k positions by two stable sorts (the
-    slow general path: any number of ties)."""
+    """(hit, rank) of the first k positions [B, k] by two stable sorts: the slow general path,
+    right under any number of ties."""
     # Stable-sort non-relevant before relevant, then stable-sort by score: equal scores keep
     # non-relevant items first.
     k = min(k, scores.shape[1])
@@ -249,9 +249,10 @@ def _ranks_by_sort(scores, relevant, k):
 
 def _hits(scores, relevant, k):
     """(hit [B, M] bool, rank [B, M]) of the relevant items ranked < k under the pessimistic tie
-    rule (a relevant item ranks below every non-relevant one with an equal score). Only items scoring at least the k-th best score can rank < k, so the top M = k + 16
-    suffice whenever they hold every item tied with the k-th (checked per row; rows with more
-    ties go through the full sort)."""
+    rule (a relevant item ranks below every non-relevant one with an equal score). Only items
+    scoring at least the k-th best score can rank < k, so the top M = k + 16 suffice whenever
+    they hold every item tied with the k-th (checked per row; rows with more ties go through the
+    full sort)."""
     n = scores.shape[1]
     m = min(n, k + 16)
     vals, idx = torch.topk(scores, m, dim=1)

@@ -83,9 +83,9 @@ TEST_CASE("parse_run: bad JSON and wrong field types name the file and the field
                        doctest::Contains("\"epochs_log\" is object"), recgrad::Error);
   CHECK_THROWS_WITH_AS(parse_run(R"({"epochs_log": [{"seconds": "fast"}]})", "NDCG@10", "d.json"),
                        doctest::Contains("\"seconds\" is string"), recgrad::Error);
-  CHECK_THROWS_WITH_AS(parse_run(R"({"epochs_log": [{"seconds": -1, "examples": 5}]})", "NDCG@10",
-                                 "e.json"),
-                       doctest::Contains("negative"), recgrad::Error);
+  CHECK_THROWS_WITH_AS(
+      parse_run(R"({"epochs_log": [{"seconds": -1, "examples": 5}]})", "NDCG@10", "e.json"),
+      doctest::Contains("negative"), recgrad::Error);
 }
 
 TEST_CASE("median: odd, even, empty") {
@@ -117,13 +117,13 @@ TEST_CASE("throughput_samples: the first epoch is warm-up; one epoch is used as 
 }
 
 TEST_CASE("summarize: samples pooled over rounds, largest RSS, median quality") {
-  const SideSummary s = summarize({run_with({9, 2, 4}, 100, 120, 0.10),
-                                   run_with({9, 1, 5}, 100, 150, 0.14),
-                                   run_with({9, 2.5}, 100, 130, 0.12)},
-                                  false);
+  const SideSummary s =
+      summarize({run_with({9, 2, 4}, 100, 120, 0.10), run_with({9, 1, 5}, 100, 150, 0.14),
+                 run_with({9, 2.5}, 100, 130, 0.12)},
+                false);
   CHECK(s.runs == 3);
-  CHECK(s.samples.size() == 5);                           // 2 + 2 + 1 epochs after the first
-  CHECK(s.examples_per_second == doctest::Approx(40));    // median of 50, 25, 100, 20, 40
+  CHECK(s.samples.size() == 5);                         // 2 + 2 + 1 epochs after the first
+  CHECK(s.examples_per_second == doctest::Approx(40));  // median of 50, 25, 100, 20, 40
   CHECK(s.peak_rss_mib == doctest::Approx(150));
   REQUIRE(s.quality.has_value());
   CHECK(*s.quality == doctest::Approx(0.12));
@@ -138,9 +138,9 @@ TEST_CASE("summarize: samples pooled over rounds, largest RSS, median quality") 
 
 TEST_CASE("within and ratio: the stated tolerance, and no ratio of missing figures") {
   const Tolerance ndcg = tolerance_for("NDCG@10");
-  CHECK(within(0.200, 0.181, ndcg));   // 0.019 <= 10% of 0.2
+  CHECK(within(0.200, 0.181, ndcg));  // 0.019 <= 10% of 0.2
   CHECK_FALSE(within(0.200, 0.170, ndcg));
-  CHECK(within(0.010, 0.019, ndcg));   // 0.009 <= 0.01 absolute
+  CHECK(within(0.010, 0.019, ndcg));  // 0.009 <= 0.01 absolute
   CHECK_FALSE(within(NAN, 0.1, ndcg));
   const Tolerance rmse = tolerance_for("RMSE");
   CHECK(within(0.90, 0.915, rmse));
@@ -183,7 +183,7 @@ namespace {
 
 json fake_results() {
   const SideSummary rg = summarize({run_with({2, 1, 1}, 1000, 80, 0.12)}, false);
-  const SideSummary pt = summarize({run_with({4, 2, 2}, 1000, 300, 0.115)}, false);   // 2x
+  const SideSummary pt = summarize({run_with({4, 2, 2}, 1000, 300, 0.115)}, false);  // 2x
   const SideSummary slow = summarize({run_with({4, 4, 4}, 1000, 90, 0.05)}, false);
   const SideSummary fast = summarize({run_with({4, 3, 3}, 1000, 310, 0.2)}, false);  // 0.75x
   ModelBench dae{"multdae", DataKind::kGeneral, false, "NDCG@10", 3};
@@ -194,8 +194,11 @@ json fake_results() {
   rows.push_back(comparison_json(dae, 1, slow, fast, "", ""));
   rows.push_back(comparison_json(odd, 1, summarize({}, false), summarize({}, false),
                                  "no model '<odd&name>' in this recgrad build", "not run"));
-  return {{"machine", {{"cpu", "Test CPU"}, {"cores", 2}, {"torch_version", "1.13"},
-                       {"pytorch_import_rss_mib", 250.0}}},
+  return {{"machine",
+           {{"cpu", "Test CPU"},
+            {"cores", 2},
+            {"torch_version", "1.13"},
+            {"pytorch_import_rss_mib", 250.0}}},
           {"setup", {{"description", "Data: fake."}}},
           {"rows", rows}};
 }
@@ -213,12 +216,27 @@ TEST_CASE("markdown_report: one row per comparison, the 2x verdict and what did 
   CHECK(md.find("NDCG@10 0.0500 / 0.2000 | **no** |") != std::string::npos);
   CHECK(md.find("At least 2x PyTorch's throughput at every thread count: bpr. Short of 2x: "
                 "multdae.") != std::string::npos);
-  CHECK(md.find("- <odd&name> (1 thread), recgrad: no model") != std::string::npos);
+  CHECK(md.find("- <odd&name>, recgrad: no model '<odd&name>' in this recgrad build (1 thread)") !=
+        std::string::npos);
+  CHECK(md.find("- <odd&name>, PyTorch: not run (1 thread)") != std::string::npos);
   CHECK(md.find("| <odd&name> | 1 | 2 | — | — | — | — | — | — |") != std::string::npos);
+  CHECK(md.find("†") == std::string::npos);  // every run had an epoch after the warm-up
+
+  json one_epoch = fake_results();
+  one_epoch["rows"][0]["recgrad"]["warmup_excluded"] = false;
+  const std::string marked = markdown_report(one_epoch);
+  CHECK(marked.find("| bpr | 1 | 3 † |") != std::string::npos);
+  CHECK(marked.find("† one epoch only") != std::string::npos);
   CHECK_THROWS_AS(markdown_report(json::object()), recgrad::Error);
 }
 
 TEST_CASE("throughput_svg: one bar per measured figure on a log axis, names escaped") {
+  json escaped = fake_results();
+  escaped["rows"][2]["model"] = "a<b&c";
+  const std::string names = throughput_svg(escaped);
+  CHECK(names.find("a&lt;b&amp;c") != std::string::npos);
+  CHECK(names.find("a<b&c") == std::string::npos);
+
   const std::string svg = throughput_svg(fake_results());
   CHECK(svg.rfind("<svg", 0) == 0);
   CHECK(svg.find("</svg>") != std::string::npos);
@@ -227,8 +245,7 @@ TEST_CASE("throughput_svg: one bar per measured figure on a log axis, names esca
   // bpr: 2 sides x 2 thread counts; multdae: 2 sides at 1 thread; the odd model: none.
   // Plus 4 legend swatches (2 sides x 2 thread counts).
   CHECK(bars == 4 + 2 + 4);
-  CHECK(svg.find("&lt;odd&amp;name&gt;") != std::string::npos);
-  CHECK(svg.find("<odd&name>") == std::string::npos);
+  CHECK(svg.find("odd") == std::string::npos);    // no figure: no group
   CHECK(svg.find(">100<") != std::string::npos);  // decade ticks from 100 to 1k
   CHECK(svg.find(">1k<") != std::string::npos);
   CHECK(svg.find("2.0x 2.0x") != std::string::npos);  // bpr's ratio at 1 and 2 threads

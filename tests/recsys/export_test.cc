@@ -52,8 +52,10 @@ void check_part(const std::string& path, const InteractionDataset& part, bool wi
   const Rows r = read_tsv(path);
   CHECK(r.users == part.users);
   CHECK(r.items == part.items);
-  if (with_ratings) CHECK(r.ratings == part.ratings);  // %.9g round-trips a float exactly
-  else CHECK(r.ratings.empty());
+  if (with_ratings)
+    CHECK(r.ratings == part.ratings);  // %.9g round-trips a float exactly
+  else
+    CHECK(r.ratings.empty());
 }
 
 }  // namespace
@@ -92,8 +94,8 @@ TEST_CASE("export: a rated ratio split round-trips part by part, with meta.json"
 
 TEST_CASE("export: implicit leave-one-out data has two columns and keeps time order") {
   // user item per line, chronological per user (the SASRec file's format).
-  const std::string path = write_temp_file("export_seq.txt",
-                                           "1 10\n1 11\n1 12\n1 13\n2 11\n2 10\n2 14\n3 12\n");
+  const std::string path =
+      write_temp_file("export_seq.txt", "1 10\n1 11\n1 12\n1 13\n2 11\n2 10\n2 14\n3 12\n");
   DataSpec spec;
   spec.path = path;
   spec.format = "seq";
