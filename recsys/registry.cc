@@ -15,6 +15,7 @@
 #include "recsys/models/mult_vae.h"
 #include "recsys/models/neumf.h"
 #include "recsys/models/pop.h"
+#include "recsys/models/sasrec.h"
 
 namespace recgrad::recsys {
 namespace {
@@ -139,6 +140,19 @@ std::vector<ModelInfo> build_registry() {
                  override_train(spec, c.train);
                  return std::unique_ptr<Recommender>(new Cfgan(c, users, items));
                }});
+  r.push_back({"sasrec", "sequential (self-attention)", "SASRec (Kang & McAuley, ICDM 2018)",
+               "d 50, 2 blocks, 1 head, max_len 200, dropout 0.2, BCE with 1 negative per "
+               "position (--loss ce: softmax over all items; --loss sampled_softmax: 256 shared "
+               "negatives), Adam lr 1e-3 (beta2 0.98), batch 128, 50 epochs (the paper: 200 on "
+               "ML-1M)",
+               50, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 SasRecConfig c;
+                 if (spec.dim > 0) c.dim = spec.dim;
+                 if (!spec.loss.empty()) c.loss = parse_sasrec_loss(spec.loss);
+                 override_train(spec, c.train);
+                 return std::unique_ptr<Recommender>(new SasRec(c, users, items));
+               },
+               {"bce", "ce", "sampled_softmax"}});
   return r;
 }
 
@@ -156,6 +170,18 @@ const ModelInfo& find_model(const std::string& name) {
     names += (names.empty() ? "" : ", ") + m.name;
   }
   throw Error("unknown model '" + name + "'; models: " + names);
+}
+
+void check_loss(const ModelSpec& spec) {
+  if (spec.loss.empty()) return;
+  const ModelInfo& m = find_model(spec.name);
+  std::string names;
+  for (const std::string& loss : m.losses) {
+    if (loss == spec.loss) return;
+    names += (names.empty() ? "" : ", ") + loss;
+  }
+  throw Error("model '" + spec.name + "' has no loss '" + spec.loss + "'; " +
+              (names.empty() ? "it trains with one loss only" : "its losses: " + names));
 }
 
 int64_t epochs_for(const ModelSpec& spec) {

@@ -25,6 +25,7 @@ optim::Metadata describe_run(const Flags& f) {
   m.set_u64("model.batch_size", static_cast<uint64_t>(f.model.batch_size));
   m.set_u64("model.epochs", static_cast<uint64_t>(f.model.epochs));
   m.set_u64("model.seed", f.model.seed);
+  m.set("model.loss", f.model.loss);
   m.set("data.path", f.data.path);
   m.set("data.format", f.data.format);
   m.set("data.min_rating", std::to_string(f.data.min_rating));
@@ -44,6 +45,7 @@ Flags flags_from_checkpoint(const Flags& given) {
   f.model.batch_size = static_cast<int64_t>(m.get_u64("model.batch_size"));
   f.model.epochs = static_cast<int64_t>(m.get_u64("model.epochs"));
   f.model.seed = m.get_u64("model.seed");
+  if (m.has("model.loss")) f.model.loss = m.get("model.loss");  // older checkpoints: default
   f.data.path = m.get("data.path");
   f.data.format = m.get("data.format");
   f.data.min_rating = std::stod(m.get("data.min_rating"));
@@ -99,6 +101,7 @@ EvalResult evaluate_pop(const Experiment& ex, const EvalOptions& opts) {
 json run_json(const Flags& f, const Experiment& ex, const EvalResult& result) {
   json j;
   j["model"] = f.model.name;
+  if (!f.model.loss.empty()) j["loss"] = f.model.loss;
   j["dataset"] = ex.data.name;
   j["split"] = f.data.split;
   j["protocol"] = result.protocol;
@@ -111,7 +114,7 @@ json run_json(const Flags& f, const Experiment& ex, const EvalResult& result) {
 
 int run_train(const Flags& f) {
   setup_threads(f);
-  find_model(f.model.name);  // an unknown name fails before any data is read
+  check_loss(f.model);  // an unknown model or loss fails before any data is read
   const Experiment ex = Experiment::load(f.data);
   std::fprintf(stderr, "%s\n%s\n", runtime_summary().c_str(), ex.describe().c_str());
   auto model = build_model(f, ex);
@@ -203,9 +206,14 @@ int run_recommend(const Flags& given) {
 }
 
 int run_models() {
-  for (const ModelInfo& m : model_registry())
+  for (const ModelInfo& m : model_registry()) {
     std::printf("%-8s %-22s %s\n         defaults: %s\n", m.name.c_str(), m.family.c_str(),
                 m.paper.c_str(), m.defaults.c_str());
+    std::string losses;
+    for (const std::string& loss : m.losses) losses += (losses.empty() ? "" : ", ") + loss;
+    if (!losses.empty()) std::printf("         --loss: %s (default: %s)\n", losses.c_str(),
+                                     m.losses.front().c_str());
+  }
   return 0;
 }
 

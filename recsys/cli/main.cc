@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   train->add_option("--lr", f.model.lr, "learning rate")->check(CLI::PositiveNumber);
   train->add_option("--batch", f.model.batch_size, "batch size")->check(CLI::PositiveNumber);
   train->add_option("--seed", f.model.seed, "parameters, shuffling, negatives")->capture_default_str();
+  train->add_option("--loss", f.model.loss,
+                    "training objective, for models with a choice (see `recgrad models`)");
   train->add_option("--patience", f.patience, "stop after N validations without improvement");
   train->add_option("--save", f.save, "checkpoint path (written every epoch and at the end)");
   train->add_flag("--resume", f.resume, "continue from --save when it exists");
