@@ -2,6 +2,7 @@
 // The model zoo by name: the CLI, benchmarks and checkpoints construct models from a ModelSpec.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,7 +19,9 @@ struct ModelSpec {
   int64_t batch_size = 0;  ///< examples per batch
   int64_t epochs = 0;      ///< training epochs (the trainer reads this)
   uint64_t seed = 0;       ///< parameters, shuffling, negatives
-  std::string loss;        ///< training objective, one of ModelInfo::losses; "" = the default
+  /// The model's own settings by name (`--set lambda=250`), read by its factory through
+  /// recsys/model_options.h; an unknown key is an error.
+  std::map<std::string, std::string> options;
 };
 
 /// One registered model.
@@ -32,8 +35,6 @@ struct ModelInfo {
   std::function<std::unique_ptr<Recommender>(const ModelSpec&, int64_t num_users,
                                              int64_t num_items)>
       make;
-  /// The names ModelSpec::loss accepts, the default first; empty when there is no choice.
-  std::vector<std::string> losses = {};
 };
 
 /// Every model, in the order `recgrad models` lists them.
@@ -41,9 +42,6 @@ const std::vector<ModelInfo>& model_registry();
 
 /// The model called `name`; throws recgrad::Error listing the names when there is none.
 const ModelInfo& find_model(const std::string& name);
-
-/// Throws recgrad::Error when spec.loss is set but not one of the model's losses (naming them).
-void check_loss(const ModelSpec& spec);
 
 /// spec.epochs, or the model's default when 0.
 int64_t epochs_for(const ModelSpec& spec);

@@ -16,6 +16,9 @@ namespace {
 
 using nlohmann::json;
 
+// Checkpoint metadata keys of the model's --set options: "model.option.lambda" -> "250".
+const std::string kOptionPrefix = "model.option.";
+
 // The model and data a checkpoint was trained with, so evaluate/recommend can rebuild both.
 optim::Metadata describe_run(const Flags& f) {
   optim::Metadata m;
@@ -25,11 +28,12 @@ optim::Metadata describe_run(const Flags& f) {
   m.set_u64("model.batch_size", static_cast<uint64_t>(f.model.batch_size));
   m.set_u64("model.epochs", static_cast<uint64_t>(f.model.epochs));
   m.set_u64("model.seed", f.model.seed);
-  m.set("model.loss", f.model.loss);
+  for (const auto& [key, value] : f.model.options) m.set(kOptionPrefix + key, value);
   m.set("data.path", f.data.path);
   m.set("data.format", f.data.format);
   m.set("data.min_rating", std::to_string(f.data.min_rating));
   m.set("data.split", f.data.split);
+  m.set_u64("data.k_core", static_cast<uint64_t>(f.data.k_core));
   m.set_u64("data.seed", f.data.seed);
   return m;
 }
@@ -45,11 +49,14 @@ Flags flags_from_checkpoint(const Flags& given) {
   f.model.batch_size = static_cast<int64_t>(m.get_u64("model.batch_size"));
   f.model.epochs = static_cast<int64_t>(m.get_u64("model.epochs"));
   f.model.seed = m.get_u64("model.seed");
-  if (m.has("model.loss")) f.model.loss = m.get("model.loss");  // older checkpoints: default
+  f.model.options.clear();
+  for (const auto& [key, value] : m.entries())
+    if (key.rfind(kOptionPrefix, 0) == 0) f.model.options[key.substr(kOptionPrefix.size())] = value;
   f.data.path = m.get("data.path");
   f.data.format = m.get("data.format");
   f.data.min_rating = std::stod(m.get("data.min_rating"));
   f.data.split = m.get("data.split");
+  if (m.has("data.k_core")) f.data.k_core = static_cast<int64_t>(m.get_u64("data.k_core"));
   f.data.seed = m.get_u64("data.seed");
   return f;
 }
@@ -101,7 +108,7 @@ EvalResult evaluate_pop(const Experiment& ex, const EvalOptions& opts) {
 json run_json(const Flags& f, const Experiment& ex, const EvalResult& result) {
   json j;
   j["model"] = f.model.name;
-  if (!f.model.loss.empty()) j["loss"] = f.model.loss;
+  if (!f.model.options.empty()) j["options"] = f.model.options;
   j["dataset"] = ex.data.name;
   j["split"] = f.data.split;
   j["protocol"] = result.protocol;
@@ -114,7 +121,7 @@ json run_json(const Flags& f, const Experiment& ex, const EvalResult& result) {
 
 int run_train(const Flags& f) {
   setup_threads(f);
-  check_loss(f.model);  // an unknown model or loss fails before any data is read
+  find_model(f.model.name);  // an unknown name fails before any data is read
   const Experiment ex = Experiment::load(f.data);
   std::fprintf(stderr, "%s\n%s\n", runtime_summary().c_str(), ex.describe().c_str());
   auto model = build_model(f, ex);
@@ -128,7 +135,7 @@ int run_train(const Flags& f) {
     auto opt = model->make_optimizer();
     TrainerOptions t;
     t.epochs = epochs;
-    t.metric = model->predicts_ratings() ? "RMSE" : "NDCG@10";
+    t.metric = !f.metric.empty() ? f.metric : model->predicts_ratings() ? "RMSE" : "NDCG@10";
     t.patience = f.patience;
     t.checkpoint = f.save;
     t.resume = f.resume;
@@ -206,14 +213,9 @@ int run_recommend(const Flags& given) {
 }
 
 int run_models() {
-  for (const ModelInfo& m : model_registry()) {
+  for (const ModelInfo& m : model_registry())
     std::printf("%-8s %-22s %s\n         defaults: %s\n", m.name.c_str(), m.family.c_str(),
                 m.paper.c_str(), m.defaults.c_str());
-    std::string losses;
-    for (const std::string& loss : m.losses) losses += (losses.empty() ? "" : ", ") + loss;
-    if (!losses.empty()) std::printf("         --loss: %s (default: %s)\n", losses.c_str(),
-                                     m.losses.front().c_str());
-  }
   return 0;
 }
 

@@ -4,6 +4,7 @@
 // CLI depends on those two libraries: the core libraries stay dependency-free for embedding.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "recsys/experiment.h"
 #include "recsys/registry.h"
@@ -22,9 +23,11 @@ struct Flags {
   std::string user;               ///< raw user id (recommend)
   int64_t k = 10;                 ///< list length (recommend)
   int64_t patience = 0;           ///< early stopping (train)
+  std::string metric;             ///< validation metric (train; "": NDCG@10, or RMSE for ratings)
   bool resume = false;            ///< continue from --save when it exists (train)
   bool quiet = false;             ///< no progress output
   std::string pretrained;         ///< "GMF_CKPT,MLP_CKPT": initialise neumf from them (train)
+  std::vector<std::string> model_options;  ///< --set key=value, parsed into model.options
 };
 
 /// Trains flags.model on flags.data, evaluates it on the test part beside Pop, optionally

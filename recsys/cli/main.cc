@@ -9,6 +9,7 @@
 #include <exception>
 
 #include "recsys/cli/commands.h"
+#include "recsys/model_options.h"
 
 using recgrad::recsys::cli::Flags;
 
@@ -21,8 +22,13 @@ void add_data_flags(CLI::App& cmd, Flags& f) {
                  "ml-100k, ml-1m, ml-20m, uir, seq, ncf or csv (default: from the file name)");
   cmd.add_option("--min-rating", f.data.min_rating, "keep rows rated at least this (0 keeps all)")
       ->check(CLI::NonNegativeNumber);
-  cmd.add_option("--split", f.data.split, "loo (leave-one-out by time) or ratio (random 80/10/10)")
-      ->check(CLI::IsMember({"loo", "ratio"}))
+  cmd.add_option("--k-core", f.data.k_core,
+                 "after --min-rating, keep users and items with at least N rows (0 keeps all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--split", f.data.split,
+                 "loo (leave-one-out by time), ratio[:A/B/C] (random per user, default "
+                 "0.8/0.1/0.1), global:A/B/C (random over all rows) or ncf (the NCF files' "
+                 "test pairs and negatives)")
       ->capture_default_str();
   cmd.add_option("--data-seed", f.data.seed, "synthetic data and random splits")->capture_default_str();
 }
@@ -49,10 +55,13 @@ int main(int argc, char** argv) {
   train->add_option("--dim", f.model.dim, "embedding / hidden size")->check(CLI::PositiveNumber);
   train->add_option("--lr", f.model.lr, "learning rate")->check(CLI::PositiveNumber);
   train->add_option("--batch", f.model.batch_size, "batch size")->check(CLI::PositiveNumber);
+  train->add_option("--set", f.model_options,
+                    "a model's own setting, key=value (repeatable; `recgrad models` lists them)");
   train->add_option("--seed", f.model.seed, "parameters, shuffling, negatives")->capture_default_str();
-  train->add_option("--loss", f.model.loss,
-                    "training objective, for models with a choice (see `recgrad models`)");
   train->add_option("--patience", f.patience, "stop after N validations without improvement");
+  train->add_option("--metric", f.metric,
+                    "validation metric for --patience and the best weights (default NDCG@10; "
+                    "RMSE for rating models)");
   train->add_option("--save", f.save, "checkpoint path (written every epoch and at the end)");
   train->add_flag("--resume", f.resume, "continue from --save when it exists");
   train->add_flag("--quiet", f.quiet, "no progress output");
@@ -82,6 +91,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
+    for (const std::string& option : f.model_options)
+      recgrad::recsys::parse_model_option(option, f.model.options);
     if (train->parsed()) return recgrad::recsys::cli::run_train(f);
     if (evaluate->parsed()) return recgrad::recsys::cli::run_evaluate(f);
     if (recommend->parsed()) return recgrad::recsys::cli::run_recommend(f);
