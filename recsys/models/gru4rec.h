@@ -35,6 +35,9 @@
 // on the GRU outputs, Adam lr 1e-3, batch 256 sequences of max_len 50, cross-entropy;
 // 2048 shared negatives at alpha 0.75 and λ = 1 for the sampled losses. Wy and E start uniform
 // in ±√(6/(rows + cols)) and by at 0 (GRU4Rec's initialisation); the GRU as PyTorch's.
+// An epoch is one sequence per user, so batch 256 makes few updates on small data (4 per epoch
+// on the 1,000-user synthetic set, where batch 64 at lr 5e-3 learns in a tenth of the epochs);
+// the paper's session-parallel batches update once per time step.
 #include <memory>
 #include <optional>
 #include <vector>

@@ -130,6 +130,10 @@ TEST_CASE("caser: bad configurations and data are rejected with their values") {
 TEST_CASE("caser: beats Pop and BPR-MF on the synthetic data (leave-one-out, full ranking)") {
   const Experiment& ex = synthetic();
   const Baselines base = synthetic_baselines();
+  // Measured (seed 0, 6 epochs, best validation): NDCG@10 0.0521 against Pop 0.0464 and BPR-MF
+  // 0.0484. The synthetic successors are random per item (a full-rank item-to-item map: a
+  // count-based Markov chain over the last 3 items reaches 0.114), which d = 50 factors learn
+  // only in part; the margins below are the ones reached, with some room for thread counts.
   CaserConfig c;  // the paper's defaults
   Caser m(c, ex.data.num_users(), ex.data.num_items());
   m.attach(ex.training());

@@ -85,6 +85,8 @@ TEST_CASE("gru4rec: learns successor chains with each loss") {
 TEST_CASE("gru4rec: beats Pop and BPR-MF on the synthetic data (leave-one-out, full ranking)") {
   const Experiment& ex = synthetic();
   const Baselines base = synthetic_baselines();
+  // Measured (seed 0, 12 epochs, best validation): NDCG@10 0.0546 against Pop 0.0464 and BPR-MF
+  // 0.0484 (see caser_test.cc on why the synthetic successors are hard for factor models).
   // The defaults, but batches of 64 sequences at lr 5e-3: one sequence per user gives only 4
   // updates per epoch at batch 256, and 16 reach the same accuracy in a test's time budget.
   Gru4RecConfig c;
