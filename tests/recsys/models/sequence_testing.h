@@ -1,0 +1,135 @@
+#pragma once
+// What the sequential model tests (Caser, GRU4Rec) share beyond tests/recsys/model_testing.h:
+// data whose next item is known exactly, scoring every user as the evaluator does, and reaching
+// into a model's parameters and gradients by name.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "autograd/graph.h"
+#include "autograd/tensor.h"
+#include "recsys/dataset.h"
+#include "recsys/experiment.h"
+#include "recsys/models/bpr_mf.h"
+#include "recsys/models/pop.h"
+#include "recsys/recommender.h"
+#include "recsys/trainer.h"
+
+namespace recgrad::testing {
+
+/// Successor chains: user u walks items (7u) mod n, (7u + 1) mod n, ... for `length` steps
+/// (length < n, so no item repeats), so the next item is always the last one plus 1 (mod n).
+/// Only the order carries the signal: a model that ignores it cannot tell the next item apart.
+inline recsys::UserItems successor_chains(int64_t users, int64_t items, int64_t length) {
+  std::vector<std::vector<int64_t>> lists(static_cast<size_t>(users));
+  for (int64_t u = 0; u < users; ++u)
+    for (int64_t t = 0; t < length; ++t) lists[u].push_back((7 * u + t) % items);
+  return recsys::UserItems::from_lists(lists, items);
+}
+
+/// Trains an attached model for `epochs`, quietly and without validation.
+inline void fit_quietly(recsys::Recommender& model, int64_t epochs) {
+  auto opt = model.make_optimizer();
+  recsys::TrainerOptions t;
+  t.epochs = epochs;
+  t.progress = recsys::ProgressMode::kQuiet;
+  recsys::train(model, *opt, t);
+}
+
+/// Scores [num_users, num_items] of every user of `history`, as the evaluator computes them:
+/// eval mode, no graph (the model's mode is restored).
+inline Tensor all_scores(recsys::Recommender& model, const recsys::UserItems& history) {
+  NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  std::vector<int64_t> users(static_cast<size_t>(history.num_users()));
+  for (int64_t u = 0; u < history.num_users(); ++u) users[u] = u;
+  Tensor s = model.score(users, history);
+  model.train(was_training);
+  return s;
+}
+
+/// Fraction of users whose best-scored unseen item is the next item of their chain
+/// (successor_chains: the last item plus 1, mod n).
+inline double next_item_accuracy(recsys::Recommender& model, const recsys::UserItems& history) {
+  const Tensor s = all_scores(model, history);
+  const int64_t n = history.num_items;
+  int64_t hits = 0;
+  for (int64_t u = 0; u < history.num_users(); ++u) {
+    const float* row = s.data() + u * n;
+    std::vector<bool> seen(static_cast<size_t>(n), false);
+    for (const int64_t* it = history.begin(u); it != history.end(u); ++it) seen[*it] = true;
+    int64_t best = -1;
+    for (int64_t i = 0; i < n; ++i)
+      if (!seen[i] && (best < 0 || row[i] > row[best])) best = i;
+    hits += best == (*(history.end(u) - 1) + 1) % n;
+  }
+  return static_cast<double>(hits) / static_cast<double>(history.num_users());
+}
+
+/// The parameter called `name` (a dotted path) of a module; fails the test when there is none.
+inline Tensor parameter(const nn::Module& m, const std::string& name) {
+  for (const auto& [n, t] : m.named_parameters())
+    if (n == name) return t;
+  FAIL("no parameter " << name);
+  return Tensor();
+}
+
+/// Whether the gradient accumulated in `table` (dense or row-sparse) is non-zero in row `row`.
+inline bool row_has_gradient(const Tensor& table, int64_t row) {
+  const Tensor g = table.grad();  // row-sparse parts scattered into a dense tensor
+  if (!g.defined()) return false;
+  const int64_t d = table.numel() / table.size(0);
+  for (int64_t j = 0; j < d; ++j)
+    if (g.data()[row * d + j] != 0.f) return true;
+  return false;
+}
+
+/// Test NDCG@10 (full ranking) of Pop and of BPR-MF trained as comparably as a sequence model:
+/// its registry defaults (dim 64, Adam) at lr 3e-3 and batch 256, as tests/recsys/models/
+/// bpr_mf_test.cc tunes it for this data size, for `epochs` epochs, picking the epoch of best
+/// validation NDCG@10 as the sequence models do.
+struct Baselines {
+  double pop = 0, bpr = 0;
+};
+inline Baselines pop_and_bpr(const recsys::Experiment& ex, int64_t epochs) {
+  recsys::Pop pop(ex.data.num_items());
+  pop.attach(ex.training());
+  pop.fit();
+  recsys::BprMfConfig c;
+  c.train.lr = 3e-3;
+  c.train.batch_size = 256;
+  recsys::BprMf bpr(c, ex.data.num_users(), ex.data.num_items());
+  bpr.attach(ex.training());
+  auto opt = bpr.make_optimizer();
+  recsys::TrainerOptions t;
+  t.epochs = epochs;
+  t.progress = recsys::ProgressMode::kQuiet;
+  recsys::train(bpr, *opt, t, [&ex](recsys::Recommender& m) {
+    return recsys::evaluate_model(m, ex, recsys::EvalOptions{}, /*on_validation=*/true)
+        .at("NDCG@10");
+  });
+  auto ndcg = [&ex](recsys::Recommender& m) {
+    return recsys::evaluate_model(m, ex, recsys::EvalOptions{}).at("NDCG@10");
+  };
+  return {ndcg(pop), ndcg(bpr)};
+}
+
+/// Trains an attached model on `ex` for `epochs`, validating after each, and ends with the
+/// weights of the best validation NDCG@10 (as `recgrad train` does); returns the test NDCG@10.
+inline double fit_and_test(recsys::Recommender& model, const recsys::Experiment& ex,
+                           int64_t epochs) {
+  auto opt = model.make_optimizer();
+  recsys::TrainerOptions t;
+  t.epochs = epochs;
+  t.progress = recsys::ProgressMode::kQuiet;
+  recsys::train(model, *opt, t, [&ex](recsys::Recommender& m) {
+    return recsys::evaluate_model(m, ex, recsys::EvalOptions{}, /*on_validation=*/true)
+        .at("NDCG@10");
+  });
+  return recsys::evaluate_model(model, ex, recsys::EvalOptions{}).at("NDCG@10");
+}
+
+}  // namespace recgrad::testing
