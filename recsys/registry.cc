@@ -152,8 +152,8 @@ std::vector<ModelInfo> build_registry() {
                }});
   r.push_back({"gru4rec", "sequential (RNN)", "GRU4Rec (Hidasi et al., ICLR 2016; CIKM 2018)",
                "hidden 100, embedding 100, dropout 0.25 on outputs, max_len 50, full "
-               "cross-entropy, Adam lr 1e-3, batch 256, 100 epochs",
-               100, [](const ModelSpec& spec, int64_t users, int64_t items) {
+               "cross-entropy, Adam lr 3e-3, batch 64, 20 epochs",
+               20, [](const ModelSpec& spec, int64_t users, int64_t items) {
                  Gru4RecConfig c;
                  if (spec.dim > 0) c.hidden = c.embedding = spec.dim;
                  override_train(spec, c.train);

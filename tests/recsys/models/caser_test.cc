@@ -100,6 +100,10 @@ TEST_CASE("caser: scores read only the last L items; the padding row never matte
     }
     CHECK(same_scores(base, all_scores(m, UserItems::from_lists(lists, 40))));
   }
+  SUBCASE("a user's scores read their own most recent items and nothing else") {
+    check_scores_read_own_history(m, data, 0);   // a full window
+    check_scores_read_own_history(m, data, 61);  // 3 items: a padded window
+  }
   SUBCASE("whatever the padding row holds, padded users' scores are the same") {
     Tensor items = parameter(m, "item_embedding");
     for (int64_t j = 0; j < items.size(1); ++j) items.data()[40 * items.size(1) + j] = 3.f + j;

@@ -13,12 +13,8 @@ using namespace recgrad::testing;
 TEST_CASE("gru4rec: beats Pop and BPR-MF on the synthetic data (leave-one-out, NDCG@10)") {
   const Experiment ex = Experiment::load(sequential_synthetic());
   const Baselines base = pop_and_bpr(ex, /*epochs=*/15);
-  // The defaults (hidden 100, full cross-entropy, dropout 0.25, max_len 50), but batches of 64
-  // sequences at lr 3e-3: an epoch is one sequence per user, so batch 256 would make only 8
-  // updates an epoch on 2,000 users.
-  Gru4RecConfig c;
-  c.train.batch_size = 64;
-  c.train.lr = 3e-3;
+  // The defaults: hidden 100, full cross-entropy, dropout 0.25, max_len 50, batch 64, lr 3e-3.
+  const Gru4RecConfig c;
   Gru4Rec m(c, ex.data.num_users(), ex.data.num_items());
   m.attach(ex.training());
   const double ndcg = fit_and_test(m, ex, /*epochs=*/6);

@@ -148,6 +148,19 @@ TEST_CASE("gru4rec: outputs at a position read only the items up to it, never th
     CHECK(same_scores(m.encode(left_padded(rows, 8)), base));
     CHECK(same_scores(all_scores(m, data), before));  // the last user has a padded row
   }
+  SUBCASE("a user's scores read their whole history, and nothing else") {
+    m.train();
+    check_scores_read_own_history(m, data, 0);
+    check_scores_read_own_history(m, data, 60);  // 2 items
+    // The GRU runs over the last max_len (20) items: the oldest of them counts, the one
+    // before does not.
+    const Tensor base_scores = all_scores(m, data);
+    CHECK(score_row(all_scores(m, with_item_replaced(data, 0, -20)), 0) !=
+          score_row(base_scores, 0));
+    CHECK(score_row(all_scores(m, with_item_replaced(data, 0, -21)), 0) ==
+          score_row(base_scores, 0));
+    m.eval();
+  }
   SUBCASE("a score is the output at the history's last position") {
     // User 60 (2 items) and user 0 cut after 12 items: their scores come from encode().
     std::vector<std::vector<int64_t>> lists(64);

@@ -87,6 +87,52 @@ inline bool row_has_gradient(const Tensor& table, int64_t row) {
   return false;
 }
 
+/// Row `row` of a [B, N] score matrix.
+inline std::vector<float> score_row(const Tensor& scores, int64_t row) {
+  const int64_t n = scores.size(1);
+  return std::vector<float>(scores.data() + row * n, scores.data() + (row + 1) * n);
+}
+
+/// A copy of `history` in which user `user`'s item at `position` (negative: from the end) is
+/// replaced by the smallest item not in that user's history.
+inline recsys::UserItems with_item_replaced(const recsys::UserItems& history, int64_t user,
+                                            int64_t position) {
+  std::vector<std::vector<int64_t>> lists;
+  for (int64_t u = 0; u < history.num_users(); ++u)
+    lists.emplace_back(history.begin(u), history.end(u));
+  std::vector<int64_t>& l = lists[user];
+  std::vector<bool> seen(static_cast<size_t>(history.num_items), false);
+  for (int64_t i : l) seen[i] = true;
+  int64_t fresh = 0;
+  while (seen[fresh]) ++fresh;
+  l[position >= 0 ? position : static_cast<int64_t>(l.size()) + position] = fresh;
+  return recsys::UserItems::from_lists(lists, history.num_items);
+}
+
+/// What the evaluator relies on when it scores a user from their history up to the evaluated
+/// position (training items for validation, training + validation for the test): a user's
+/// scores read that user's history, its most recent item included, and nothing else (not the
+/// other users of the batch, nor their histories). `user` must have at least one item.
+inline void check_scores_read_own_history(recsys::Recommender& model,
+                                          const recsys::UserItems& history, int64_t user) {
+  const Tensor all = all_scores(model, history);
+  {  // alone in its batch: the same scores (up to the rounding of products of another size)
+    NoGradGuard no_grad;
+    model.eval();
+    const Tensor alone = model.score({user}, history);
+    model.train();
+    const std::vector<float> a = score_row(alone, 0), b = score_row(all, user);
+    for (size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-5));
+  }
+  const Tensor changed = all_scores(model, with_item_replaced(history, user, -1));
+  for (int64_t u = 0; u < history.num_users(); ++u) {
+    if (u == user)
+      CHECK(score_row(changed, u) != score_row(all, u));  // the most recent item is read
+    else
+      CHECK(score_row(changed, u) == score_row(all, u));  // another user's history is not
+  }
+}
+
 /// The synthetic data for the sequence models' learning tests: 2,000 users, 300 items, 80,000
 /// rows, leave-one-out. Why not small_synthetic("loo") (500 users, 800 items): the synthetic
 /// successors are a random item-to-item map (10 per item), which models of dimension d = 50-100
