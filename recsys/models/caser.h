@@ -36,6 +36,7 @@
 
 namespace recgrad::recsys {
 
+/// Caser's hyperparameters (the paper's defaults).
 struct CaserConfig {
   int64_t dim = 50;           ///< d: item, user and latent size
   int64_t window = 5;         ///< L: items in the image
@@ -47,6 +48,7 @@ struct CaserConfig {
   TrainConfig train{/*lr=*/1e-3, /*weight_decay=*/1e-6, /*batch_size=*/512, /*seed=*/0};
 };
 
+/// Caser: scores [B, num_items] = W2·[z(last L items), P_u] + b2, trained on windows with BCE.
 class Caser : public Recommender {
  public:
   Caser(const CaserConfig& config, int64_t num_users, int64_t num_items);

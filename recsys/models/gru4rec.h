@@ -53,6 +53,7 @@ namespace recgrad::recsys {
 /// GRU4Rec's training losses.
 enum class Gru4RecLoss { kCrossEntropy, kBprMax, kSampledSoftmax };
 
+/// GRU4Rec's hyperparameters (hidden 100 as in the paper; see the file comment for the rest).
 struct Gru4RecConfig {
   int64_t hidden = 100;          ///< GRU state size
   int64_t embedding = 100;       ///< item input embedding size
@@ -79,6 +80,7 @@ Tensor bpr_max_loss(const Tensor& pos, const Tensor& neg, const Tensor& excluded
 /// Parses "ce", "bpr-max" or "sampled-softmax"; throws recgrad::Error naming the choices.
 Gru4RecLoss parse_gru4rec_loss(const std::string& name);
 
+/// GRU4Rec: scores [B, num_items] = Wy·h_last + by, h the GRU state over the user's history.
 class Gru4Rec : public Recommender {
  public:
   Gru4Rec(const Gru4RecConfig& config, int64_t num_users, int64_t num_items);
