@@ -7,9 +7,11 @@
 #include "recsys/models/autorec.h"
 #include "recsys/models/biased_mf.h"
 #include "recsys/models/bpr_mf.h"
+#include "recsys/models/caser.h"
 #include "recsys/models/cdae.h"
 #include "recsys/models/cfgan.h"
 #include "recsys/models/ease.h"
+#include "recsys/models/gru4rec.h"
 #include "recsys/models/item_knn.h"
 #include "recsys/models/mult_dae.h"
 #include "recsys/models/mult_vae.h"
@@ -234,6 +236,24 @@ std::vector<ModelInfo> build_registry() {
                  c.beta2 = o.real("beta2", c.beta2);
                  override_train(spec, o, c.train);
                  return build<SasRec>(o, c, users, items);
+               }});
+  r.push_back({"caser", "sequential (CNN)", "Caser (Tang & Wang, WSDM 2018)",
+               "d 50, L 5, T 3, n_v 4, n_h 16, dropout 0.5, 3 negatives, Adam lr 1e-3 (L2 1e-6), "
+               "batch 512, 30 epochs",
+               30, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 CaserConfig c;
+                 if (spec.dim > 0) c.dim = spec.dim;
+                 override_train(spec, c.train);
+                 return std::unique_ptr<Recommender>(new Caser(c, users, items));
+               }});
+  r.push_back({"gru4rec", "sequential (RNN)", "GRU4Rec (Hidasi et al., ICLR 2016; CIKM 2018)",
+               "hidden 100, embedding 100, dropout 0.25 on outputs, max_len 50, full "
+               "cross-entropy, Adam lr 3e-3, batch 64, 20 epochs",
+               20, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 Gru4RecConfig c;
+                 if (spec.dim > 0) c.hidden = c.embedding = spec.dim;
+                 override_train(spec, c.train);
+                 return std::unique_ptr<Recommender>(new Gru4Rec(c, users, items));
                }});
   return r;
 }
