@@ -239,21 +239,39 @@ std::vector<ModelInfo> build_registry() {
                }});
   r.push_back({"caser", "sequential (CNN)", "Caser (Tang & Wang, WSDM 2018)",
                "d 50, L 5, T 3, n_v 4, n_h 16, dropout 0.5, 3 negatives, Adam lr 1e-3 (L2 1e-6), "
-               "batch 512, 30 epochs",
+               "batch 512, 30 epochs; --set window, targets, n_v, n_h, dropout, negatives, "
+               "weight_decay",
                30, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 ModelOptions o(spec.name, spec.options);
                  CaserConfig c;
                  if (spec.dim > 0) c.dim = spec.dim;
-                 override_train(spec, c.train);
-                 return std::unique_ptr<Recommender>(new Caser(c, users, items));
+                 c.window = o.integer("window", c.window);
+                 c.targets = o.integer("targets", c.targets);
+                 c.n_v = o.integer("n_v", c.n_v);
+                 c.n_h = o.integer("n_h", c.n_h);
+                 c.dropout = static_cast<float>(o.real("dropout", c.dropout));
+                 c.num_negatives = o.integer("negatives", c.num_negatives);
+                 override_train(spec, o, c.train);
+                 return build<Caser>(o, c, users, items);
                }});
   r.push_back({"gru4rec", "sequential (RNN)", "GRU4Rec (Hidasi et al., ICLR 2016; CIKM 2018)",
-               "hidden 100, embedding 100, dropout 0.25 on outputs, max_len 50, full "
-               "cross-entropy, Adam lr 3e-3, batch 64, 20 epochs",
+               "hidden 100 (dim), embedding 100, dropout 0.25 on outputs, max_len 50, full "
+               "cross-entropy, Adam lr 3e-3, batch 64, 20 epochs; --set loss=ce|bpr_max|"
+               "sampled_softmax, negatives (2048, sampled losses), max_len, layers, dropout, "
+               "bpreg, weight_decay",
                20, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 ModelOptions o(spec.name, spec.options);
                  Gru4RecConfig c;
                  if (spec.dim > 0) c.hidden = c.embedding = spec.dim;
-                 override_train(spec, c.train);
-                 return std::unique_ptr<Recommender>(new Gru4Rec(c, users, items));
+                 c.loss = parse_gru4rec_loss(
+                     o.choice("loss", "ce", {"ce", "bpr_max", "sampled_softmax"}));
+                 c.num_negatives = o.integer("negatives", c.num_negatives);
+                 c.max_len = o.integer("max_len", c.max_len);
+                 c.num_layers = o.integer("layers", c.num_layers);
+                 c.dropout_hidden = static_cast<float>(o.real("dropout", c.dropout_hidden));
+                 c.bpreg = static_cast<float>(o.real("bpreg", c.bpreg));
+                 override_train(spec, o, c.train);
+                 return build<Gru4Rec>(o, c, users, items);
                }});
   return r;
 }

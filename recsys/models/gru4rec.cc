@@ -105,9 +105,9 @@ Tensor bpr_max_loss(const Tensor& pos, const Tensor& neg, const Tensor& excluded
 
 Gru4RecLoss parse_gru4rec_loss(const std::string& name) {
   if (name == "ce" || name == "cross-entropy") return Gru4RecLoss::kCrossEntropy;
-  if (name == "bpr-max") return Gru4RecLoss::kBprMax;
-  if (name == "sampled-softmax") return Gru4RecLoss::kSampledSoftmax;
-  throw Error("gru4rec: unknown loss '" + name + "'; losses: ce, bpr-max, sampled-softmax");
+  if (name == "bpr_max" || name == "bpr-max") return Gru4RecLoss::kBprMax;
+  if (name == "sampled_softmax" || name == "sampled-softmax") return Gru4RecLoss::kSampledSoftmax;
+  throw Error("gru4rec: unknown loss '" + name + "'; losses: ce, bpr_max, sampled_softmax");
 }
 
 Gru4Rec::Gru4Rec(const Gru4RecConfig& config, int64_t num_users, int64_t num_items)

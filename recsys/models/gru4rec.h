@@ -77,7 +77,8 @@ struct Gru4RecConfig {
 /// pos [n], neg [n, K], excluded [n, K] of 0/1 -> []
 Tensor bpr_max_loss(const Tensor& pos, const Tensor& neg, const Tensor& excluded, float bpreg);
 
-/// Parses "ce", "bpr-max" or "sampled-softmax"; throws recgrad::Error naming the choices.
+/// Parses "ce", "bpr_max" or "sampled_softmax" (or the hyphenated spellings); throws
+/// recgrad::Error naming the choices.
 Gru4RecLoss parse_gru4rec_loss(const std::string& name);
 
 /// GRU4Rec: scores [B, num_items] = Wy·h_last + by, h the GRU state over the user's history.

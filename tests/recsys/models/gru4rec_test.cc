@@ -226,7 +226,7 @@ TEST_CASE("gru4rec: bad configurations and inputs are rejected with their values
   c.embedding = 64;
   c.constrained_embedding = true;
   CHECK_THROWS_WITH_AS(Gru4Rec(c, 10, 10), doctest::Contains("got 64 and 100"), recgrad::Error);
-  CHECK_THROWS_WITH_AS(parse_gru4rec_loss("bpr"), doctest::Contains("bpr-max"), recgrad::Error);
+  CHECK_THROWS_WITH_AS(parse_gru4rec_loss("bpr"), doctest::Contains("bpr_max"), recgrad::Error);
   CHECK(parse_gru4rec_loss("sampled-softmax") == Gru4RecLoss::kSampledSoftmax);
   Gru4Rec m(small_config(), 10, 40);
   CHECK_THROWS_WITH_AS(m.encode(Ids({1, 40, 2}, {1, 3})), doctest::Contains("left-padded"),
