@@ -1,0 +1,35 @@
+#!/bin/bash
+# Every block between `<!-- snippet: docs/snippets/X.cc -->` and `<!-- end snippet -->` in
+# docs/*.md must be a fenced cpp block equal, byte for byte, to docs/snippets/X.cc; and every
+# snippet file must appear in some chapter. Run from the runfiles root (bazel test).
+set -u
+cd "${TEST_SRCDIR:-.}/${TEST_WORKSPACE:-.}" 2>/dev/null || true
+fail=0; used=""
+tmp=$(mktemp -d)
+for md in docs/*.md; do
+  n=0
+  while IFS= read -r path; do
+    n=$((n + 1))
+    # Body of the n-th marked block without its marker and fence lines.
+    awk -v want="$n" '
+      /^<!-- snippet: / { k++; inside = (k == want); fence = 0; next }
+      /^<!-- end snippet -->/ { inside = 0; next }
+      inside && /^```/ { fence++; next }
+      inside && fence == 1 { print }' "$md" > "$tmp/block"
+    if [ ! -f "$path" ]; then
+      echo "$md: snippet $path does not exist"; fail=1; continue
+    fi
+    if ! cmp -s "$tmp/block" "$path"; then
+      echo "$md: block $n differs from $path:"; diff "$path" "$tmp/block" | head -20; fail=1
+    fi
+    used="$used $path"
+  done < <(sed -n 's/^<!-- snippet: \(.*\) -->$/\1/p' "$md")
+  opens=$(grep -c '^<!-- snippet: ' "$md"); closes=$(grep -c '^<!-- end snippet -->' "$md")
+  if [ "$opens" != "$closes" ]; then echo "$md: $opens snippet markers, $closes end markers"; fail=1; fi
+done
+for f in docs/snippets/*.cc; do
+  case " $used " in *" $f "*) ;; *) echo "$f is not shown in any chapter"; fail=1 ;; esac
+done
+rm -rf "$tmp"
+[ "$fail" = 0 ] && echo "all snippets match their files"
+exit "$fail"
