@@ -27,6 +27,21 @@ for md in docs/*.md; do
   opens=$(grep -c '^<!-- snippet: ' "$md"); closes=$(grep -c '^<!-- end snippet -->' "$md")
   if [ "$opens" != "$closes" ]; then echo "$md: $opens snippet markers, $closes end markers"; fail=1; fi
 done
+# A block between `<!-- output: docs/snippets/X -->` and `<!-- end output -->` must equal what
+# the snippet test X prints between its "digraph" line and the closing "}" (the DOT of chapter 1).
+for md in docs/*.md; do
+  while IFS= read -r bin; do
+    awk -v want="$bin" '
+      $0 == "<!-- output: " want " -->" { inside = 1; next }
+      /^<!-- end output -->/ { inside = 0 }
+      inside && !/^```/ { print }' "$md" > "$tmp/shown"
+    "$bin" 2>/dev/null | sed -n '/^digraph/,/^}/p' > "$tmp/printed"
+    if ! cmp -s "$tmp/shown" "$tmp/printed"; then
+      echo "$md: the output shown for $bin differs from what it prints:"
+      diff "$tmp/printed" "$tmp/shown" | head -20; fail=1
+    fi
+  done < <(sed -n 's/^<!-- output: \(.*\) -->$/\1/p' "$md")
+done
 for f in docs/snippets/*.cc; do
   case " $used " in *" $f "*) ;; *) echo "$f is not shown in any chapter"; fail=1 ;; esac
 done
