@@ -28,6 +28,9 @@ struct Flags {
   bool quiet = false;             ///< no progress output
   std::string pretrained;         ///< "GMF_CKPT,MLP_CKPT": initialise neumf from them (train)
   std::vector<std::string> model_options;  ///< --set key=value, parsed into model.options
+  int64_t warmup_epochs = 1;               ///< epochs trained before profiling (profile)
+  int64_t profile_steps = 1;               ///< training steps profiled together (profile)
+  std::string profile_json;                ///< where to write the profile as JSON (profile)
 };
 
 /// Trains flags.model on flags.data, evaluates it on the test part beside Pop, optionally
@@ -37,6 +40,9 @@ int run_train(const Flags& flags);
 int run_evaluate(const Flags& flags);
 /// Prints the top-k unseen items (raw ids) of flags.user from flags.checkpoint.
 int run_recommend(const Flags& flags);
+/// Trains flags.model for flags.warmup_epochs epochs, then prints a per-op profile (time and
+/// calls per op type, forward and backward) of the next flags.profile_steps training steps.
+int run_profile(const Flags& flags);
 /// Lists the registered models with their families, papers and defaults.
 int run_models();
 
