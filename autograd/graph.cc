@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "autograd/parallel.h"
+#include "autograd/profiler.h"
 
 namespace recgrad {
 namespace {
@@ -52,6 +53,7 @@ Node::~Node() {
 }
 
 Tensor record(const char* op, Tensor out, const std::vector<Tensor>& inputs, BackwardFn backward) {
+  detail::ForwardMark profiled(op);  // one branch unless a Profiler is active
   if (!g_grad_enabled) return out;
   bool any = false;
   for (const Tensor& t : inputs) any = any || (t.defined() && needs_grad(*t.impl()));
@@ -109,6 +111,7 @@ void GradSink::add_sparse(size_t i, RowSparseGrad g) {
 class Engine {
  public:
   static void run(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
+    detail::PassMark profiled_pass;  // one branch unless a Profiler is active
     TensorImpl& r = *root.impl();
     if (!r.grad_fn) {  // a leaf: its gradient is the output gradient itself
       if (r.grad_dense.defined()) detail::add_into(r.grad_dense, grad_output);
@@ -121,6 +124,7 @@ class Engine {
       Tensor g = take_gradient(*node);
       if (g.defined()) {
         GradSink sink(node.get());
+        detail::BackwardMark profiled(node->op());
         node->backward_(g, sink);
       }
       if (!retain_graph) {

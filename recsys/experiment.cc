@@ -196,8 +196,9 @@ std::string Experiment::describe() const {
 EvalResult evaluate_model(Recommender& model, const Experiment& ex, const EvalOptions& opts,
                           bool on_validation) {
   NoGradGuard no_grad;
+  // As Recommender::recommend: a model already in eval mode is only read (docs/threads.md).
   const bool was_training = model.is_training();
-  model.eval();
+  if (was_training) model.eval();
   EvalResult result;
   if (model.predicts_ratings()) {
     result = evaluate_ratings(
@@ -212,7 +213,7 @@ EvalResult evaluate_model(Recommender& model, const Experiment& ex, const EvalOp
     result = evaluator.evaluate(
         [&](const std::vector<int64_t>& users) { return model.score(users, history); });
   }
-  model.train(was_training);
+  if (was_training) model.train();
   return result;
 }
 

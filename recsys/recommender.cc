@@ -27,10 +27,12 @@ Tensor Recommender::predict(const std::vector<int64_t>&, const std::vector<int64
 TopK Recommender::recommend(const std::vector<int64_t>& users, int64_t k,
                             const UserItems& history, const UserItems& seen) {
   NoGradGuard no_grad;
+  // Switch modes only when needed: a model already in eval mode is then only read, so several
+  // threads may call recommend on it at once (docs/threads.md).
   const bool was_training = is_training();
-  eval();
+  if (was_training) eval();
   Tensor scores = score(users, history);
-  train(was_training);
+  if (was_training) train();
   mask_items(scores, users, seen);
   return top_k(scores, k);
 }

@@ -75,7 +75,8 @@ class Recommender : public nn::Module {
   virtual Tensor predict(const std::vector<int64_t>& users, const std::vector<int64_t>& items);
 
   /// The top-k unseen items of each user: `seen` items are excluded, ties go to the smaller
-  /// item id. One rule for every model.
+  /// item id. One rule for every model. Runs in eval mode under NoGradGuard; on a model already
+  /// in eval mode it changes nothing, so threads may share the model (docs/threads.md).
   TopK recommend(const std::vector<int64_t>& users, int64_t k, const UserItems& history,
                  const UserItems& seen);
 

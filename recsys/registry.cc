@@ -7,14 +7,17 @@
 #include "recsys/models/autorec.h"
 #include "recsys/models/biased_mf.h"
 #include "recsys/models/bpr_mf.h"
+#include "recsys/models/caser.h"
 #include "recsys/models/cdae.h"
 #include "recsys/models/cfgan.h"
 #include "recsys/models/ease.h"
+#include "recsys/models/gru4rec.h"
 #include "recsys/models/item_knn.h"
 #include "recsys/models/mult_dae.h"
 #include "recsys/models/mult_vae.h"
 #include "recsys/models/neumf.h"
 #include "recsys/models/pop.h"
+#include "recsys/models/sasrec.h"
 #include "recsys/model_options.h"
 
 namespace recgrad::recsys {
@@ -212,6 +215,63 @@ std::vector<ModelInfo> build_registry() {
                  c.g_weight_decay = o.real("g_weight_decay", c.g_weight_decay);
                  override_train(spec, o, c.train);
                  return build<Cfgan>(o, c, users, items);
+               }});
+  r.push_back({"sasrec", "sequential (self-attention)", "SASRec (Kang & McAuley, ICDM 2018)",
+               "d 50, 2 blocks, 1 head, max_len 200, dropout 0.2, BCE with 1 negative per "
+               "position, Adam lr 1e-3 (beta2 0.98), batch 128, 50 epochs (the paper: 200 on "
+               "ML-1M); --set loss=bce|ce|sampled_softmax (ce: softmax over all items; "
+               "sampled_softmax: num_sampled shared negatives), max_len, blocks, heads, dropout, "
+               "num_sampled, beta2, weight_decay",
+               50, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 ModelOptions o(spec.name, spec.options);
+                 SasRecConfig c;
+                 if (spec.dim > 0) c.dim = spec.dim;
+                 c.loss = parse_sasrec_loss(o.choice("loss", sasrec_loss_name(c.loss),
+                                                     {"bce", "ce", "sampled_softmax"}));
+                 c.max_len = o.integer("max_len", c.max_len);
+                 c.num_blocks = o.integer("blocks", c.num_blocks);
+                 c.num_heads = o.integer("heads", c.num_heads);
+                 c.dropout = static_cast<float>(o.real("dropout", c.dropout));
+                 c.num_sampled = o.integer("num_sampled", c.num_sampled);
+                 c.beta2 = o.real("beta2", c.beta2);
+                 override_train(spec, o, c.train);
+                 return build<SasRec>(o, c, users, items);
+               }});
+  r.push_back({"caser", "sequential (CNN)", "Caser (Tang & Wang, WSDM 2018)",
+               "d 50, L 5, T 3, n_v 4, n_h 16, dropout 0.5, 3 negatives, Adam lr 1e-3 (L2 1e-6), "
+               "batch 512, 30 epochs; --set window, targets, n_v, n_h, dropout, negatives, "
+               "weight_decay",
+               30, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 ModelOptions o(spec.name, spec.options);
+                 CaserConfig c;
+                 if (spec.dim > 0) c.dim = spec.dim;
+                 c.window = o.integer("window", c.window);
+                 c.targets = o.integer("targets", c.targets);
+                 c.n_v = o.integer("n_v", c.n_v);
+                 c.n_h = o.integer("n_h", c.n_h);
+                 c.dropout = static_cast<float>(o.real("dropout", c.dropout));
+                 c.num_negatives = o.integer("negatives", c.num_negatives);
+                 override_train(spec, o, c.train);
+                 return build<Caser>(o, c, users, items);
+               }});
+  r.push_back({"gru4rec", "sequential (RNN)", "GRU4Rec (Hidasi et al., ICLR 2016; CIKM 2018)",
+               "hidden 100 (dim), embedding 100, dropout 0.25 on outputs, max_len 50, full "
+               "cross-entropy, Adam lr 3e-3, batch 64, 20 epochs; --set loss=ce|bpr_max|"
+               "sampled_softmax, negatives (2048, sampled losses), max_len, layers, dropout, "
+               "bpreg, weight_decay",
+               20, [](const ModelSpec& spec, int64_t users, int64_t items) {
+                 ModelOptions o(spec.name, spec.options);
+                 Gru4RecConfig c;
+                 if (spec.dim > 0) c.hidden = c.embedding = spec.dim;
+                 c.loss = parse_gru4rec_loss(
+                     o.choice("loss", "ce", {"ce", "bpr_max", "sampled_softmax"}));
+                 c.num_negatives = o.integer("negatives", c.num_negatives);
+                 c.max_len = o.integer("max_len", c.max_len);
+                 c.num_layers = o.integer("layers", c.num_layers);
+                 c.dropout_hidden = static_cast<float>(o.real("dropout", c.dropout_hidden));
+                 c.bpreg = static_cast<float>(o.real("bpreg", c.bpreg));
+                 override_train(spec, o, c.train);
+                 return build<Gru4Rec>(o, c, users, items);
                }});
   return r;
 }

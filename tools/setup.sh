@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(g++ bazel-bootstrap bazel-rules-java bazel-platforms libopenblas-dev libtbb-dev doctest-dev
-  libbenchmark-dev libcli11-dev nlohmann-json3-dev)
+  libbenchmark-dev libcli11-dev nlohmann-json3-dev pkg-config)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy)
 fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian 12 machine: installs what the build needs, runs
-# `bazel test //...`, then prints doctest's test-case counts summed over every test binary
-# ("N passed, N failed"; Bazel's own summary counts binaries, not cases). Extra arguments go to
-# bazel test, e.g. tools/test.sh --config=asan.
+# `bazel test //...` and the consumer checks (tools/check_consumers.sh), then prints the
+# test-case counts summed over every test binary and check ("N passed, N failed"; Bazel's own
+# summary counts binaries, not cases). Extra arguments go to bazel test, e.g.
+# tools/test.sh --config=asan.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,5 +18,11 @@ elif [[ -n "${RECGRAD_DATA_DIR:-}" ]]; then
 fi
 bazel test //... "${data_args[@]}" "$@"
 status=$?
-tools/count_test_cases.sh
+# Then recgrad as outside programs use it (a Bazel workspace of their own, the installed
+# library with pkg-config); its checks count as test cases in the final line.
+consumer_log=$(mktemp)
+trap 'rm -f "$consumer_log"' EXIT
+tools/check_consumers.sh 2>&1 | tee "$consumer_log"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+tools/count_test_cases.sh "$consumer_log"
 exit $status

@@ -31,6 +31,9 @@ struct Flags {
   std::string out;                ///< directory to write the split to (export)
   std::string pretrained;         ///< "GMF_CKPT,MLP_CKPT": initialise neumf from them (train)
   std::vector<std::string> model_options;  ///< --set key=value, parsed into model.options
+  int64_t warmup_epochs = 1;               ///< epochs trained before profiling (profile)
+  int64_t profile_steps = 1;               ///< training steps profiled together (profile)
+  std::string profile_json;                ///< where to write the profile as JSON (profile)
 };
 
 /// Trains flags.model on flags.data, evaluates it on the test part beside Pop, optionally
@@ -42,6 +45,9 @@ int run_evaluate(const Flags& flags);
 int run_recommend(const Flags& flags);
 /// Writes flags.data's train/valid/test parts and meta.json into flags.out (recsys/export.h).
 int run_export(const Flags& flags);
+/// Trains flags.model for flags.warmup_epochs epochs, then prints a per-op profile (time and
+/// calls per op type, forward and backward) of the next flags.profile_steps training steps.
+int run_profile(const Flags& flags);
 /// Lists the registered models with their families, papers and defaults.
 int run_models();
 

@@ -3,6 +3,7 @@
 //   recgrad evaluate --checkpoint model.ckpt [--protocol sampled:100]
 //   recgrad recommend --checkpoint model.ckpt --user 196 -k 10
 //   recgrad export [--data synthetic|PATH] --out DIR
+//   recgrad profile --model sasrec [--steps 10] [--json profile.json]
 //   recgrad models
 #include <CLI/CLI.hpp>
 
@@ -99,6 +100,26 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--out", f.out, "directory to write into (created when missing)")
       ->required();
 
+  CLI::App* profile = app.add_subcommand(
+      "profile", "per-op time (forward and backward) of training steps after a warm-up epoch");
+  profile->add_option("--model", f.model.name, "model name (see `recgrad models`)")->required();
+  add_data_flags(*profile, f);
+  profile->add_option("--threads", f.threads, "threads (default: all cores)")
+      ->check(CLI::PositiveNumber);
+  profile->add_option("--dim", f.model.dim, "embedding / hidden size")->check(CLI::PositiveNumber);
+  profile->add_option("--lr", f.model.lr, "learning rate")->check(CLI::PositiveNumber);
+  profile->add_option("--batch", f.model.batch_size, "batch size")->check(CLI::PositiveNumber);
+  profile->add_option("--set", f.model_options, "a model's own setting, key=value (repeatable)");
+  profile->add_option("--seed", f.model.seed, "parameters, shuffling, negatives")
+      ->capture_default_str();
+  profile->add_option("--warmup-epochs", f.warmup_epochs, "epochs trained before profiling")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  profile->add_option("--steps", f.profile_steps, "training steps profiled (summed)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  profile->add_option("--json", f.profile_json, "also write the profile to this JSON file");
+
   app.add_subcommand("models", "list the models with their defaults");
 
   try {
@@ -113,6 +134,7 @@ int main(int argc, char** argv) {
     if (evaluate->parsed()) return recgrad::recsys::cli::run_evaluate(f);
     if (recommend->parsed()) return recgrad::recsys::cli::run_recommend(f);
     if (export_cmd->parsed()) return recgrad::recsys::cli::run_export(f);
+    if (profile->parsed()) return recgrad::recsys::cli::run_profile(f);
     return recgrad::recsys::cli::run_models();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "recgrad: error: %s\n", e.what());

@@ -86,7 +86,10 @@ TEST_CASE("Experiment: k-core leaves every user and item with at least k rows") 
   d.k_core = 10;
   const Experiment ex = Experiment::load(d);
   std::vector<int64_t> per_user(ex.data.num_users()), per_item(ex.data.num_items());
-  for (size_t r = 0; r < ex.data.size(); ++r) ++per_user[ex.data.users[r]], ++per_item[ex.data.items[r]];
+  for (int64_t r = 0; r < ex.data.size(); ++r) {
+    ++per_user[ex.data.users[r]];
+    ++per_item[ex.data.items[r]];
+  }
   CHECK(ex.data.size() < 3000);  // the long tail of items had fewer than 10 rows
   CHECK(*std::min_element(per_user.begin(), per_user.end()) >= 10);
   CHECK(*std::min_element(per_item.begin(), per_item.end()) >= 10);
