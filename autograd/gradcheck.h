@@ -1,5 +1,16 @@
 #pragma once
-// Finite-difference gradient checking, for tests of every op and layer.
+// Finite-difference gradient checking: recgrad's tests run it on every op and layer, and it is
+// public so you can check the backward of an op you write yourself:
+//
+//   Tensor cube(const Tensor& x) {                      // y = x³, dy/dx = 3x²
+//     Tensor out = mul(mul(x, x), x).detach();          // any forward, outside the graph
+//     return record("cube", out, {x}, [x](const Tensor& g, GradSink& s) {
+//       s.add(0, mul(g, mul(mul(x, x), 3.f)));
+//     });
+//   }
+//   GradcheckResult r = gradcheck([](const std::vector<Tensor>& in) { return cube(in[0]); },
+//                                 {randn({4, 3}, gen)});
+//   if (!r) std::cerr << r << "\n";                     // names the input, index and values
 //
 // The output is reduced to a scalar L = Σ y·R with a fixed random projection R (a plain sum
 // would give every output the same weight and miss transposed or permuted gradients). The

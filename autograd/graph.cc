@@ -9,6 +9,7 @@
 
 #include "autograd/anomaly.h"
 #include "autograd/parallel.h"
+#include "autograd/profiler.h"
 
 namespace recgrad {
 namespace {
@@ -63,6 +64,7 @@ Node::~Node() {
 
 Tensor record(const char* op, Tensor out, const std::vector<Tensor>& inputs, BackwardFn backward) {
   if (g_anomaly_mode) detail::check_forward_anomaly(op, out, inputs);
+  detail::ForwardMark profiled(op);  // one branch unless a Profiler is active
   if (!g_grad_enabled) return out;
   bool any = false;
   for (const Tensor& t : inputs) any = any || (t.defined() && needs_grad(*t.impl()));
@@ -120,6 +122,7 @@ void GradSink::add_sparse(size_t i, RowSparseGrad g) {
 class Engine {
  public:
   static void run(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
+    detail::PassMark profiled_pass;  // one branch unless a Profiler is active
     TensorImpl& r = *root.impl();
     if (!r.grad_fn) {  // a leaf: its gradient is the output gradient itself
       if (r.grad_dense.defined()) detail::add_into(r.grad_dense, grad_output);
@@ -136,6 +139,7 @@ class Engine {
       if (g.defined()) {
         GradSink sink(node.get());
         if (anomaly) sparse_parts_before = sparse_part_counts(*node);
+        detail::BackwardMark profiled(node->op());
         node->backward_(g, sink);
         if (anomaly) check_input_gradients(*node, sparse_parts_before);
       }

@@ -64,6 +64,13 @@ class Node {
        Shape out_shape);
   ~Node();  // iterative, so dropping a 100k-node chain does not overflow the stack
   const char* op() const { return op_; }
+  /// The node's inputs in the order the op recorded them (null for an undefined input);
+  /// empty once backward() has freed the node.
+  const std::vector<std::shared_ptr<TensorImpl>>& inputs() const { return inputs_; }
+  /// Shape of the tensor this node produced.
+  const Shape& out_shape() const { return out_shape_; }
+  /// True once a backward() without retain_graph has freed the node.
+  bool released() const { return released_; }
 
  private:
   friend class Engine;

@@ -2,6 +2,8 @@
 // factors, dim 64, scores = U_b · Vᵀ by sgemm), ~20 training items masked per user and one test
 // item each. Times the full-ranking protocol, the sampled protocol (100 negatives, drawn once
 // when the Evaluator is built) and top-10 lists for every user; prints the median of 5 runs.
+// The scoring time is printed beside its bound: the same products in raw cblas_sgemm
+// (benchmarks/peaks.h, measured in this run).
 //   bazel run //benchmarks:eval_bench [-- threads]
 #include <algorithm>
 #include <chrono>
@@ -13,6 +15,7 @@
 
 #include "autograd/generator.h"
 #include "autograd/tensor.h"
+#include "benchmarks/peaks.h"
 #include "ops/matmul.h"
 #include "ops/runtime.h"
 #include "recsys/evaluator.h"
@@ -81,6 +84,19 @@ int main(int argc, char** argv) {
   });
   std::printf("scoring only (sgemm, 256 users/batch):        %7.1f ms  %9.0f users/s\n",
               score_s * 1e3, kUsers / score_s);
+  {
+    // Bound: the same [256,64]·[3706,64]ᵀ products (and the last, smaller batch) in raw sgemm.
+    using recgrad::bench::GemmShape;
+    recgrad::bench::Peaks& peaks = recgrad::bench::peaks();
+    const int64_t full_batches = kUsers / 256, rest = kUsers % 256;
+    double bound_s =
+        full_batches * peaks.sgemm_seconds({256, kDim, kItems, false, true}, num_threads());
+    if (rest > 0) bound_s += peaks.sgemm_seconds({rest, kDim, kItems, false, true}, num_threads());
+    const double gflop = 2e-9 * kUsers * kDim * kItems;
+    std::printf("  scoring %.1f GFLOP/s beside cblas_sgemm at the same shapes %.1f GFLOP/s "
+                "(%.0f%%)\n",
+                gflop / score_s, gflop / bound_s, 100 * bound_s / score_s);
+  }
 
   EvalOptions opts;
   opts.ks = {5, 10, 20};

@@ -26,11 +26,12 @@ void check_ids(const char* op, const Ids& ids, int64_t rows) {
 }
 
 // For every unique id u: dst_row(u) += Σ weight(p) · src_row(p) over its positions p, in
-// position order. A task owns whole destination rows, so there are no races, and each row's
-// sum is taken in the same order at any thread count.
+// position order (with `assign`, dst_row(u) = that sum: the destination need not be zeroed
+// first, which saves a write pass over it). A task owns whole destination rows, so there are
+// no races, and each row's sum is taken in the same order at any thread count.
 template <typename DstRow, typename SrcRow, typename Weight>
-void sum_groups(const detail::IdGroups& groups, int64_t width, const DstRow& dst_row,
-                const SrcRow& src_row, const Weight& weight) {
+void sum_groups(const detail::IdGroups& groups, int64_t width, bool assign,
+                const DstRow& dst_row, const SrcRow& src_row, const Weight& weight) {
   const int64_t n_unique = static_cast<int64_t>(groups.unique.size());
   const int64_t per_row =
       width * std::max<int64_t>(1, static_cast<int64_t>(groups.positions.size()) /
@@ -40,7 +41,14 @@ void sum_groups(const detail::IdGroups& groups, int64_t width, const DstRow& dst
                        [&](int64_t lo, int64_t hi) {
                          for (int64_t u = lo; u < hi; ++u) {
                            float* dst = dst_row(u);
-                           for (int64_t q = groups.starts[u]; q < groups.starts[u + 1]; ++q) {
+                           int64_t q = groups.starts[u];  // every group has a position
+                           if (assign) {
+                             const int64_t p = groups.positions[q++];
+                             const float* src = src_row(p);
+                             const float w = weight(p);
+                             for (int64_t j = 0; j < width; ++j) dst[j] = w * src[j];
+                           }
+                           for (; q < groups.starts[u + 1]; ++q) {
                              const int64_t p = groups.positions[q];
                              const float* src = src_row(p);
                              const float w = weight(p);
@@ -56,10 +64,10 @@ RowSparseGrad sparse_rows(const detail::IdGroups& groups, int64_t width, const S
                           const Weight& weight) {
   RowSparseGrad part;
   part.rows = groups.unique;
-  part.values = zeros({static_cast<int64_t>(groups.unique.size()), width});
+  part.values = Tensor::empty({static_cast<int64_t>(groups.unique.size()), width});
   float* v = part.values.data();
   sum_groups(
-      groups, width, [&](int64_t u) { return v + u * width; }, src_row, weight);
+      groups, width, /*assign=*/true, [&](int64_t u) { return v + u * width; }, src_row, weight);
   return part;
 }
 
@@ -99,8 +107,8 @@ Tensor embedding(const Tensor& table, const Ids& ids, EmbeddingOptions opts) {
                   } else {
                     float* dx = g.dense(0).data();
                     sum_groups(
-                        groups, width, [&](int64_t u) { return dx + groups.unique[u] * width; },
-                        src_row, one);
+                        groups, width, /*assign=*/false,
+                        [&](int64_t u) { return dx + groups.unique[u] * width; }, src_row, one);
                   }
                 });
 }

@@ -246,7 +246,68 @@ Tensor strided_rows(const char* op, const Tensor& x, int64_t d, int64_t start, i
 
 namespace detail {
 
+namespace {
+
+// The groups from keys sorted by (id, position), each packed as id << pos_bits | position.
+IdGroups groups_from_packed(const std::vector<uint64_t>& keys, int pos_bits) {
+  const uint64_t pos_mask = (uint64_t{1} << pos_bits) - 1;
+  IdGroups g;
+  g.positions.resize(keys.size());
+  for (size_t k = 0; k < keys.size(); ++k) {
+    g.positions[k] = static_cast<int64_t>(keys[k] & pos_mask);
+    const int64_t id = static_cast<int64_t>(keys[k] >> pos_bits);
+    if (k == 0 || (keys[k] >> pos_bits) != (keys[k - 1] >> pos_bits)) {
+      g.unique.push_back(id);
+      g.starts.push_back(static_cast<int64_t>(k));
+    }
+  }
+  g.starts.push_back(static_cast<int64_t>(keys.size()));
+  return g;
+}
+
+// Sorts keys whose set bits are all below `bits` by LSD radix sort, 11 bits per pass: linear
+// in the keys, where a comparison sort of (id, position) pairs was a quarter of an embedding's
+// forward+backward at 64K ids (benchmarks/ops_bench). Keys are unique, so the order is the
+// sorted order, as any sort gives.
+void radix_sort(std::vector<uint64_t>& keys, int bits) {
+  constexpr int kDigit = 11;
+  constexpr size_t kBuckets = size_t{1} << kDigit;
+  std::vector<uint64_t> tmp(keys.size());
+  std::vector<size_t> count(kBuckets);
+  for (int shift = 0; shift < bits; shift += kDigit) {
+    std::fill(count.begin(), count.end(), 0);
+    for (uint64_t k : keys) ++count[(k >> shift) & (kBuckets - 1)];
+    size_t sum = 0;
+    for (size_t& c : count) sum += std::exchange(c, sum);
+    for (uint64_t k : keys) tmp[count[(k >> shift) & (kBuckets - 1)]++] = k;
+    keys.swap(tmp);
+  }
+}
+
+}  // namespace
+
 IdGroups group_ids(const std::vector<int64_t>& ids, int64_t skip) {
+  // Fast path: non-negative ids and positions packed into one 64-bit key (id, then position),
+  // radix-sorted. Embedding tables and index_select sources always fit.
+  int pos_bits = 1;
+  while ((size_t{1} << pos_bits) < ids.size()) ++pos_bits;
+  bool non_negative = true;
+  int64_t max_id = 0;
+  for (int64_t id : ids) {
+    if (id == skip) continue;
+    non_negative = non_negative && id >= 0;
+    max_id = std::max(max_id, id);
+  }
+  int id_bits = 0;
+  while (id_bits < 63 && (max_id >> id_bits) != 0) ++id_bits;
+  if (non_negative && id_bits + pos_bits <= 64) {
+    std::vector<uint64_t> keys;
+    keys.reserve(ids.size());
+    for (size_t p = 0; p < ids.size(); ++p)
+      if (ids[p] != skip) keys.push_back(static_cast<uint64_t>(ids[p]) << pos_bits | p);
+    radix_sort(keys, id_bits + pos_bits);
+    return groups_from_packed(keys, pos_bits);
+  }
   std::vector<std::pair<int64_t, int64_t>> pairs;  // (id, position)
   pairs.reserve(ids.size());
   for (size_t p = 0; p < ids.size(); ++p)

@@ -1,11 +1,14 @@
 #include "recsys/experiment.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
 
 #include "autograd/error.h"
 #include "autograd/graph.h"
 #include "recsys/filters.h"
 #include "recsys/formats.h"
+#include "recsys/protocol_files.h"
 #include "recsys/synthetic.h"
 
 namespace recgrad::recsys {
@@ -27,7 +30,69 @@ UserItems concat(const UserItems& a, const UserItems& b) {
 // UserItems::from sizes by the dataset's id maps, which all parts of a split share.
 UserItems lists_of(const InteractionDataset& part) { return UserItems::from(part); }
 
+// "A/B/C" -> ratios; the split functions check that they are >= 0 and sum to 1.
+SplitRatios parse_ratios(const std::string& flag, const std::string& text) {
+  double r[3];
+  const char* p = text.c_str();
+  for (int k = 0; k < 3; ++k) {
+    char* end = nullptr;
+    r[k] = std::strtod(p, &end);
+    const char want = k < 2 ? '/' : '\0';
+    RECGRAD_CHECK(end != p && *end == want, "--split: '", flag,
+                  "': expected three shares A/B/C after the colon, e.g. ratio:0.8/0.1/0.1");
+    p = end + 1;
+  }
+  return SplitRatios{r[0], r[1], r[2]};
+}
+
+// The NCF files' split: their training rows (one random row per user held out to validate),
+// their test pairs, and each test pair's negatives.
+void load_ncf_split(Experiment& ex) {
+  NcfProtocol ncf = load_ncf(ex.spec.path);
+  ex.data = ncf.train;
+  ex.split = hold_out_one_per_user(ncf.train, ex.spec.seed);
+  InteractionDataset& test = ex.split.test;
+  test.name = ncf.train.name + " [test]";
+  ex.test_negatives.assign(ncf.train.num_users(), {});
+  for (size_t k = 0; k < ncf.test.size(); ++k) {
+    const auto [user, item] = ncf.test[k];
+    test.users.push_back(user);
+    test.items.push_back(item);
+    std::vector<int64_t> negs = std::move(ncf.negatives[k]);
+    std::sort(negs.begin(), negs.end());
+    negs.erase(std::unique(negs.begin(), negs.end()), negs.end());
+    negs.erase(std::remove(negs.begin(), negs.end(), item), negs.end());
+    RECGRAD_CHECK(ex.test_negatives[user].empty(), ex.spec.path, ": user ",
+                  ncf.train.user_ids.raw(user), " has more than one test pair");
+    ex.test_negatives[user] = std::move(negs);
+  }
+  // Test-only users or items were interned into train's maps by load_ncf: every part shares
+  // the maps, so dense ids agree.
+  for (InteractionDataset* part : {&ex.data, &ex.split.train, &ex.split.valid, &test}) {
+    part->user_ids = ncf.train.user_ids;
+    part->item_ids = ncf.train.item_ids;
+  }
+}
+
 }  // namespace
+
+SplitSpec parse_split(const std::string& split) {
+  SplitSpec s;
+  const size_t colon = split.find(':');
+  const std::string kind = split.substr(0, colon);
+  const bool has_ratios = colon != std::string::npos;
+  if (kind == "ratio" || kind == "global") {
+    s.kind = kind == "ratio" ? SplitSpec::Kind::kRandomPerUser : SplitSpec::Kind::kRandomGlobal;
+    RECGRAD_CHECK(has_ratios || kind == "ratio", "--split: 'global' needs its shares, e.g. ",
+                  "global:0.9/0/0.1");
+    if (has_ratios) s.ratios = parse_ratios(split, split.substr(colon + 1));
+    return s;
+  }
+  RECGRAD_CHECK(!has_ratios && (kind == "loo" || kind == "ncf"), "--split: '", split,
+                "' is not one of loo, ratio[:A/B/C], global:A/B/C, ncf");
+  s.kind = kind == "loo" ? SplitSpec::Kind::kLeaveOneOut : SplitSpec::Kind::kNcf;
+  return s;
+}
 
 EvalOptions parse_protocol(const std::string& protocol, uint64_t seed) {
   EvalOptions opts;
@@ -50,34 +115,57 @@ EvalOptions parse_protocol(const std::string& protocol, uint64_t seed) {
 Experiment Experiment::load(const DataSpec& spec) {
   Experiment ex;
   ex.spec = spec;
-  if (spec.path == "synthetic") {
-    SyntheticOptions o;
-    o.seed = spec.seed;
-    if (spec.synthetic_users != 0) o.num_users = spec.synthetic_users;
-    if (spec.synthetic_items != 0) o.num_items = spec.synthetic_items;
-    if (spec.synthetic_rows != 0) o.num_interactions = spec.synthetic_rows;
-    ex.data = make_synthetic(o);
+  const SplitSpec split = parse_split(spec.split);
+  RECGRAD_CHECK(spec.k_core >= 0, "--k-core: ", spec.k_core, " is negative");
+  if (split.kind == SplitSpec::Kind::kNcf) {
+    RECGRAD_CHECK(spec.path != "synthetic" && canonical_format(spec.format.empty()
+                                                                   ? infer_format(spec.path)
+                                                                   : spec.format) == "ncf",
+                  "--split ncf: ", spec.path, " is not in the ncf format (X.train.rating, ",
+                  "X.test.rating, X.test.negative)");
+    // Filters would drop rows the given test pairs and negatives refer to.
+    RECGRAD_CHECK(spec.min_rating == 0 && spec.k_core == 0,
+                  "--split ncf: the NCF files are used as given; drop --min-rating/--k-core");
+    load_ncf_split(ex);
   } else {
-    RECGRAD_CHECK(spec.synthetic_users == 0 && spec.synthetic_items == 0 && spec.synthetic_rows == 0,
-                  "data: ", spec.path, ": synthetic_users/items/rows apply only to synthetic data");
-    ex.data = load_dataset(spec.path, spec.format);
-  }
-  if (spec.min_rating > 0) {
-    ImplicitOptions o;
-    o.threshold = static_cast<float>(spec.min_rating);
-    o.ratings = RatingsAfterThreshold::kKeep;
-    to_implicit(ex.data, o);
-  }
-  if (spec.split == "loo") {
-    RECGRAD_CHECK(ex.data.has_timestamps(), "--split loo: ", ex.data.name,
-                  " has no timestamps; use --split ratio");
-    sort_by_user_time(ex.data);
-    ex.split = leave_one_out(ex.data);
-  } else if (spec.split == "ratio") {
-    if (ex.data.has_timestamps()) sort_by_user_time(ex.data);
-    ex.split = split_random_per_user(ex.data, SplitRatios{}, spec.seed);
-  } else {
-    throw Error("--split: '" + spec.split + "' is not one of loo, ratio");
+    if (spec.path == "synthetic") {
+      SyntheticOptions o;
+      o.seed = spec.seed;
+      if (spec.synthetic_users != 0) o.num_users = spec.synthetic_users;
+      if (spec.synthetic_items != 0) o.num_items = spec.synthetic_items;
+      if (spec.synthetic_rows != 0) o.num_interactions = spec.synthetic_rows;
+      ex.data = make_synthetic(o);
+    } else {
+      RECGRAD_CHECK(spec.synthetic_users == 0 && spec.synthetic_items == 0 &&
+                        spec.synthetic_rows == 0,
+                    "data: ", spec.path, ": synthetic_users/items/rows apply only to synthetic data");
+      ex.data = load_dataset(spec.path, spec.format);
+    }
+    if (spec.min_rating > 0) {
+      ImplicitOptions o;
+      o.threshold = static_cast<float>(spec.min_rating);
+      o.ratings = RatingsAfterThreshold::kKeep;
+      to_implicit(ex.data, o);
+    }
+    if (spec.k_core > 0) k_core(ex.data, spec.k_core, spec.k_core);
+    switch (split.kind) {
+      case SplitSpec::Kind::kLeaveOneOut:
+        RECGRAD_CHECK(ex.data.has_timestamps(), "--split loo: ", ex.data.name,
+                      " has no timestamps; use --split ratio");
+        sort_by_user_time(ex.data);
+        ex.split = leave_one_out(ex.data);
+        break;
+      case SplitSpec::Kind::kRandomPerUser:
+        if (ex.data.has_timestamps()) sort_by_user_time(ex.data);
+        ex.split = split_random_per_user(ex.data, split.ratios, spec.seed);
+        break;
+      case SplitSpec::Kind::kRandomGlobal:
+        if (ex.data.has_timestamps()) sort_by_user_time(ex.data);
+        ex.split = split_random_global(ex.data, split.ratios, spec.seed);
+        break;
+      case SplitSpec::Kind::kNcf:
+        break;  // handled above
+    }
   }
   ex.train = lists_of(ex.split.train);
   ex.valid = lists_of(ex.split.valid);
@@ -95,6 +183,7 @@ Evaluator Experiment::validation_evaluator(const EvalOptions& opts) const {
 }
 
 Evaluator Experiment::test_evaluator(const EvalOptions& opts) const {
+  if (!test_negatives.empty()) return Evaluator::with_negatives(test, test_negatives, opts);
   return Evaluator(test, {&train, &valid}, opts);
 }
 
@@ -107,8 +196,9 @@ std::string Experiment::describe() const {
 EvalResult evaluate_model(Recommender& model, const Experiment& ex, const EvalOptions& opts,
                           bool on_validation) {
   NoGradGuard no_grad;
+  // As Recommender::recommend: a model already in eval mode is only read (docs/threads.md).
   const bool was_training = model.is_training();
-  model.eval();
+  if (was_training) model.eval();
   EvalResult result;
   if (model.predicts_ratings()) {
     result = evaluate_ratings(
@@ -123,7 +213,7 @@ EvalResult evaluate_model(Recommender& model, const Experiment& ex, const EvalOp
     result = evaluator.evaluate(
         [&](const std::vector<int64_t>& users) { return model.score(users, history); });
   }
-  model.train(was_training);
+  if (was_training) model.train();
   return result;
 }
 

@@ -5,6 +5,7 @@
 // thing everywhere; a DataSpec is also what a checkpoint records to rebuild it.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "recsys/evaluator.h"
 #include "recsys/recommender.h"
@@ -17,7 +18,8 @@ struct DataSpec {
   std::string path = "synthetic";  ///< a dataset file (or NCF directory), or "synthetic"
   std::string format;              ///< a format name (recsys/formats.h); "" infers it
   double min_rating = 0;           ///< keep rows rated at least this (0 keeps all)
-  std::string split = "loo";       ///< "loo": leave-one-out by time; "ratio": random 80/10/10
+  int64_t k_core = 0;              ///< then keep users and items with >= k rows (0 keeps all)
+  std::string split = "loo";       ///< how rows become train/valid/test: see parse_split
   uint64_t seed = 0;               ///< synthetic data and random splits
   /// Synthetic data only: its size (0 keeps SyntheticOptions' default: 1,000 users, 1,700
   /// items, 100,000 rows). Tests use smaller data to stay fast.
@@ -25,6 +27,21 @@ struct DataSpec {
   int64_t synthetic_items = 0;
   int64_t synthetic_rows = 0;
 };
+
+/// How an experiment splits its rows (DataSpec::split), parsed by parse_split:
+///   "loo"             leave-one-out by time: latest row test, second latest validation
+///   "ratio[:A/B/C]"   per user, rows shuffled then cut A/B/C (default 0.8/0.1/0.1; RecBole "RS")
+///   "global:A/B/C"    all rows shuffled then cut A/B/C (AutoRec's random 0.9/0/0.1)
+///   "ncf"             the NCF files' own test pairs, each ranked among its given negatives; one
+///                     random training row per user validates (format ncf only)
+struct SplitSpec {
+  enum class Kind { kLeaveOneOut, kRandomPerUser, kRandomGlobal, kNcf };
+  Kind kind = Kind::kLeaveOneOut;
+  SplitRatios ratios;  ///< the random splits' shares
+};
+
+/// Parses a split flag (see SplitSpec). Throws recgrad::Error naming the value.
+SplitSpec parse_split(const std::string& split);
 
 /// Parses a protocol flag: "full" or "sampled:N". Throws recgrad::Error naming the value.
 EvalOptions parse_protocol(const std::string& protocol, uint64_t seed);
@@ -38,6 +55,9 @@ struct Experiment {
   UserItems valid;          ///< per-user validation items
   UserItems test;           ///< per-user test items
   UserItems train_valid;    ///< training then validation items: the history the test sees
+  /// Split "ncf": per user, the given negatives its test item is ranked among (the test item
+  /// itself and repeats removed, as the NCF code's item -> score map does); empty otherwise.
+  std::vector<std::vector<int64_t>> test_negatives;
 
   /// Loads and splits; throws recgrad::Error naming the file, line or flag on bad input.
   static Experiment load(const DataSpec& spec);
@@ -47,7 +67,8 @@ struct Experiment {
   /// Validation: rank each user's validation items; training items are masked, test items
   /// are never drawn as negatives.
   Evaluator validation_evaluator(const EvalOptions& opts) const;
-  /// Test: rank each user's test items; training and validation items are masked.
+  /// Test: rank each user's test items; training and validation items are masked. With
+  /// test_negatives, their fixed protocol replaces opts.protocol.
   Evaluator test_evaluator(const EvalOptions& opts) const;
 
   /// "synthetic(seed=0): 1000 users, 1700 items, 100000 rows; split loo: 98000/1000/1000".

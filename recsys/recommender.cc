@@ -36,8 +36,7 @@ TopK Recommender::recommend(const std::vector<int64_t>& users, int64_t k,
                             const UserItems& history, const UserItems& seen) {
   NoGradGuard no_grad;
   // Switch modes only when needed: a model already in eval mode is then only read, so several
-  // threads may call recommend() on it at once (writing the mode flag, even with the value it
-  // has, would be a data race).
+  // threads may call recommend on it at once (docs/threads.md).
   const bool was_training = is_training();
   if (was_training) eval();
   Tensor scores = score(users, history);

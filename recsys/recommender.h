@@ -76,8 +76,9 @@ class Recommender : public nn::Module {
   virtual Tensor predict(const std::vector<int64_t>& users, const std::vector<int64_t>& items);
 
   /// The top-k unseen items of each user: `seen` items are excluded, ties go to the smaller
-  /// item id. One rule for every model. On a model in eval mode it only reads the model, so
-  /// several threads may call it at once (tests/recsys/concurrent_scoring_tsan_test.cc).
+  /// item id. One rule for every model. Runs in eval mode under NoGradGuard; on a model already
+  /// in eval mode it changes nothing, so threads may share the model (docs/threads.md;
+  /// CI runs tests/recsys/concurrent_scoring_test.cc under TSan).
   TopK recommend(const std::vector<int64_t>& users, int64_t k, const UserItems& history,
                  const UserItems& seen);
 

@@ -2,6 +2,7 @@
 // The model zoo by name: the CLI, benchmarks and checkpoints construct models from a ModelSpec.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ struct ModelSpec {
   int64_t batch_size = 0;  ///< examples per batch
   int64_t epochs = 0;      ///< training epochs (the trainer reads this)
   uint64_t seed = 0;       ///< parameters, shuffling, negatives
+  /// The model's own settings by name (`--set lambda=250`), read by its factory through
+  /// recsys/model_options.h; an unknown key is an error.
+  std::map<std::string, std::string> options;
 };
 
 /// One registered model.

@@ -182,4 +182,16 @@ Split split_random_global(const InteractionDataset& data, const SplitRatios& rat
   return assemble(data, part_of);
 }
 
+Split hold_out_one_per_user(const InteractionDataset& data, uint64_t seed) {
+  const Groups g = group_by_user(data);
+  std::vector<uint8_t> part_of(data.users.size(), kTrain);
+  for (int64_t u = 0; u < data.num_users(); ++u) {
+    const int64_t n = g.offsets[u + 1] - g.offsets[u];
+    if (n < 2) continue;  // a user's only row stays in train: the model must know the user
+    Generator gen(recgrad::detail::mix64(seed, static_cast<uint64_t>(u)));
+    part_of[g.rows[g.offsets[u] + static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(n)))]] = kValid;
+  }
+  return assemble(data, part_of);
+}
+
 }  // namespace recgrad::recsys

@@ -52,6 +52,11 @@ Split split_random_per_user(const InteractionDataset& data, const SplitRatios& r
 /// All rows shuffled with `seed` then cut by the ratios (e.g. AutoRec's random 90/0/10).
 Split split_random_global(const InteractionDataset& data, const SplitRatios& ratios, uint64_t seed);
 
+/// Per user with at least 2 rows, one row drawn with `seed` is validation; everything else
+/// trains and test is empty. The NCF paper's tuning split (He et al. 2017, section 4.1), used
+/// beside its given test files.
+Split hold_out_one_per_user(const InteractionDataset& data, uint64_t seed);
+
 }  // namespace recgrad::recsys
 
 // Internals shared between files; every package keeps them in recgrad::detail (a nested

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Sums doctest's "[doctest] test cases: T | P passed | F failed" lines over the test logs of the
-# last `bazel test` and prints "N passed, N failed".
-#   tools/count_test_cases.sh                      every log under bazel-testlogs
-#   tools/count_test_cases.sh //tests:ops/a_test   only these targets' logs
+# Sums test-case counts over test logs and prints "N passed, N failed". A log's count is its last
+# summary line: doctest's "[doctest] test cases: T | P passed | F failed", or the shell checks'
+# "[check] cases: T | P passed | F failed" (tools/check_lib.sh).
+#   tools/count_test_cases.sh                       every log under bazel-testlogs
+#   tools/count_test_cases.sh //tests:ops/a_test    these targets' logs
+#   tools/count_test_cases.sh /tmp/consumers.log    these files (e.g. the consumer checks' output)
 # bazel-testlogs points at the last run's configuration (--config=asan and --config=tsan have
 # trees of their own), so tools/test.sh counts right after each run, passing the targets that run
 # tested: logs left in the tree by earlier runs of other targets are not counted.
-# A target without a log, or whose log has no summary (it crashed, timed out or did not build),
-# counts as one failure; so does one whose binary exited non-zero after a clean summary (a
+# A target without a log, or a log without a summary (it crashed, timed out or did not build),
+# counts as one failure; so does a test whose binary exited non-zero after a clean summary (a
 # sanitizer report at exit, e.g. LeakSanitizer's).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +19,14 @@ if [[ $# -eq 0 ]]; then
   while IFS= read -r -d '' log; do logs+=("$log"); done \
     < <(find -L bazel-testlogs/ -name test.log -print0 2>/dev/null)
 else
-  for label in "$@"; do
-    path=${label#//}
-    path=${path#:}
-    logs+=("bazel-testlogs/${path/://}/test.log")
+  for arg in "$@"; do
+    if [[ "$arg" == //* ]]; then
+      path=${arg#//}
+      path=${path#:}
+      logs+=("bazel-testlogs/${path/://}/test.log")
+    else
+      logs+=("$arg")
+    fi
   done
 fi
 
@@ -34,16 +40,17 @@ for log in "${logs[@]}"; do
     failed=$((failed + 1))
     continue
   fi
-  line=$(grep -a "^\[doctest\] test cases:" "$log" | tail -n 1)
+  line=$(grep -aE "^\[(doctest\] test cases|check\] cases):" "$log" | tail -n 1)
   if [[ -z "$line" ]]; then
-    echo "no doctest summary in ${name} (crashed or timed out)" >&2
+    echo "no test summary in ${name} (crashed or timed out)" >&2
     failed=$((failed + 1))
     continue
   fi
   p=$(sed -E 's/.*\| *([0-9]+) passed.*/\1/' <<<"$line")
   f=$(sed -E 's/.*\| *([0-9]+) failed.*/\1/' <<<"$line")
   xml="${log%test.log}test.xml"
-  if [[ "$f" -eq 0 && -f "$xml" ]] && grep -qE '(errors|failures)="[1-9]' "$xml"; then
+  if [[ "$log" == */test.log && "$f" -eq 0 && -f "$xml" ]] &&
+      grep -qE '(errors|failures)="[1-9]' "$xml"; then
     echo "${name} exited non-zero after its summary (a sanitizer report at exit?)" >&2
     f=1
   fi

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(g++ bazel-bootstrap bazel-rules-java bazel-platforms libopenblas-dev libtbb-dev doctest-dev
-  libbenchmark-dev libcli11-dev nlohmann-json3-dev clang-14 libclang-rt-14-dev)
+  libbenchmark-dev libcli11-dev nlohmann-json3-dev pkg-config
+  clang-14 libclang-rt-14-dev)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy)
 fi

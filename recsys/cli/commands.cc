@@ -1,5 +1,7 @@
 #include "recsys/cli/commands.h"
 
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -7,6 +9,7 @@
 #include "autograd/error.h"
 #include "ops/runtime.h"
 #include "optim/checkpoint.h"
+#include "recsys/export.h"
 #include "recsys/models/neumf.h"
 #include "recsys/models/pop.h"
 #include "recsys/trainer.h"
@@ -15,6 +18,9 @@ namespace recgrad::recsys::cli {
 namespace {
 
 using nlohmann::json;
+
+// Checkpoint metadata keys of the model's --set options: "model.option.lambda" -> "250".
+const std::string kOptionPrefix = "model.option.";
 
 // The model and data a checkpoint was trained with, so evaluate/recommend can rebuild both.
 optim::Metadata describe_run(const Flags& f) {
@@ -25,10 +31,12 @@ optim::Metadata describe_run(const Flags& f) {
   m.set_u64("model.batch_size", static_cast<uint64_t>(f.model.batch_size));
   m.set_u64("model.epochs", static_cast<uint64_t>(f.model.epochs));
   m.set_u64("model.seed", f.model.seed);
+  for (const auto& [key, value] : f.model.options) m.set(kOptionPrefix + key, value);
   m.set("data.path", f.data.path);
   m.set("data.format", f.data.format);
   m.set("data.min_rating", std::to_string(f.data.min_rating));
   m.set("data.split", f.data.split);
+  m.set_u64("data.k_core", static_cast<uint64_t>(f.data.k_core));
   m.set_u64("data.seed", f.data.seed);
   return m;
 }
@@ -44,10 +52,14 @@ Flags flags_from_checkpoint(const Flags& given) {
   f.model.batch_size = static_cast<int64_t>(m.get_u64("model.batch_size"));
   f.model.epochs = static_cast<int64_t>(m.get_u64("model.epochs"));
   f.model.seed = m.get_u64("model.seed");
+  f.model.options.clear();
+  for (const auto& [key, value] : m.entries())
+    if (key.rfind(kOptionPrefix, 0) == 0) f.model.options[key.substr(kOptionPrefix.size())] = value;
   f.data.path = m.get("data.path");
   f.data.format = m.get("data.format");
   f.data.min_rating = std::stod(m.get("data.min_rating"));
   f.data.split = m.get("data.split");
+  if (m.has("data.k_core")) f.data.k_core = static_cast<int64_t>(m.get_u64("data.k_core"));
   f.data.seed = m.get_u64("data.seed");
   return f;
 }
@@ -99,6 +111,7 @@ EvalResult evaluate_pop(const Experiment& ex, const EvalOptions& opts) {
 json run_json(const Flags& f, const Experiment& ex, const EvalResult& result) {
   json j;
   j["model"] = f.model.name;
+  if (!f.model.options.empty()) j["options"] = f.model.options;
   j["dataset"] = ex.data.name;
   j["split"] = f.data.split;
   j["protocol"] = result.protocol;
@@ -120,12 +133,13 @@ int run_train(const Flags& f) {
   std::fprintf(stderr, "%s", model->summary().c_str());
 
   TrainResult trained;
+  double fit_seconds = 0;
   const int64_t epochs = model->is_iterative() ? epochs_for(f.model) : 0;
   if (model->is_iterative()) {
     auto opt = model->make_optimizer();
     TrainerOptions t;
     t.epochs = epochs;
-    t.metric = model->predicts_ratings() ? "RMSE" : "NDCG@10";
+    t.metric = !f.metric.empty() ? f.metric : model->predicts_ratings() ? "RMSE" : "NDCG@10";
     t.patience = f.patience;
     t.checkpoint = f.save;
     t.resume = f.resume;
@@ -133,14 +147,16 @@ int run_train(const Flags& f) {
     t.progress = f.quiet ? ProgressMode::kQuiet : ProgressMode::kAuto;
     t.check_finite = !f.no_check_finite;
     t.detect_anomaly = f.detect_anomaly;
-    const bool has_valid = !ex.split.valid.users.empty();
+    const bool has_valid = !ex.split.valid.users.empty() && !f.no_validation;
     trained = train(*model, *opt, t,
                     has_valid ? Validator([&](Recommender& m) {
                       return evaluate_model(m, ex, eval_opts, /*on_validation=*/true).at(t.metric);
                     })
                               : Validator());
   } else {
+    const auto start = std::chrono::steady_clock::now();
     model->fit();
+    fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 
   const EvalResult result = evaluate_model(*model, ex, eval_opts);
@@ -151,6 +167,17 @@ int run_train(const Flags& f) {
   j["train_seconds"] = trained.train_seconds;
   j["train_examples_per_second"] =
       trained.train_seconds > 0 ? trained.examples / trained.train_seconds : 0.0;
+  // Per epoch, so a benchmark can leave out the first (warm-up) epoch and take a median.
+  json epochs_log = json::array();
+  for (const EpochLog& e : trained.epochs)
+    epochs_log.push_back({{"epoch", e.epoch},
+                          {"seconds", e.seconds},
+                          {"examples", e.examples},
+                          {"loss", std::isfinite(e.loss) ? json(e.loss) : json()}});
+  j["epochs_log"] = epochs_log;
+  j["fit_seconds"] = fit_seconds;  // closed-form models (Pop, ItemKNN, EASE): fit() alone
+  j["train_rows"] = ex.split.train.size();
+  j["eval_seconds"] = result.seconds;  // the test evaluation, scoring included
   if (!model->predicts_ratings()) {
     const EvalResult pop = evaluate_pop(ex, eval_opts);
     std::printf("pop %s\n", pop.str().c_str());
@@ -201,6 +228,16 @@ int run_recommend(const Flags& given) {
     std::printf("%lld\t%s\t%.6g\n", static_cast<long long>(r + 1),
                 ex.data.item_ids.raw(item).c_str(), top.scores.data()[r]);
   }
+  return 0;
+}
+
+int run_export(const Flags& f) {
+  const Experiment ex = Experiment::load(f.data);
+  std::fprintf(stderr, "%s\n", ex.describe().c_str());
+  const ExportSummary s = export_experiment(ex, f.out);
+  std::printf("wrote %s/{train,valid,test}.tsv (%lld/%lld/%lld rows) and meta.json\n",
+              f.out.c_str(), static_cast<long long>(s.train_rows),
+              static_cast<long long>(s.valid_rows), static_cast<long long>(s.test_rows));
   return 0;
 }
 

@@ -477,6 +477,32 @@ TEST_CASE("group_ids: unique sorted ids with their positions in order, skipping 
   CHECK(g.positions == std::vector<int64_t>{3, 1, 4, 0, 2, 5});
 }
 
+TEST_CASE("group_ids: the radix path and the comparison path agree with a reference") {
+  // Small non-negative ids take the packed radix sort; a negative id or one too large to pack
+  // beside the positions takes the pair sort. Both must give the (id, position) order.
+  Generator gen(23);
+  const int64_t huge = int64_t{1} << 60;
+  for (int64_t extra : {int64_t{-1}, int64_t{5}, int64_t{-7}, huge}) {
+    std::vector<int64_t> ids(70000);
+    for (auto& id : ids) id = static_cast<int64_t>(gen.next_below(3000));
+    ids[123] = extra;
+    ids[45678] = extra;
+    std::vector<std::pair<int64_t, int64_t>> ref;
+    for (size_t p = 0; p < ids.size(); ++p)
+      if (ids[p] != -1) ref.emplace_back(ids[p], static_cast<int64_t>(p));
+    std::sort(ref.begin(), ref.end());
+    const detail::IdGroups g = detail::group_ids(ids, -1);
+    INFO("extra id ", extra);
+    REQUIRE(g.positions.size() == ref.size());
+    REQUIRE(g.starts.size() == g.unique.size() + 1);
+    bool same = true;
+    for (size_t u = 0; u < g.unique.size(); ++u)
+      for (int64_t q = g.starts[u]; q < g.starts[u + 1]; ++q)
+        same = same && ref[q] == std::make_pair(g.unique[u], g.positions[q]);
+    CHECK(same);
+  }
+}
+
 TEST_CASE("shape ops: multi-task kernels (chunks starting mid-row) match the definitions") {
   // Big enough to split into several tasks at 2 threads, so chunks begin in the middle of
   // rows and blocks.

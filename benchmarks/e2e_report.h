@@ -1,0 +1,134 @@
+#pragma once
+// The bookkeeping of the end-to-end benchmark (benchmarks/e2e.cc, `bazel run -c opt
+// //benchmarks:all`), kept apart from the process running so it can be tested on fake inputs:
+// which models run on which data with how many epochs, reading one run's JSON (recgrad's
+// --metrics-json or a PyTorch peer's, which share their keys), turning runs into a throughput
+// figure (median examples/s over the epochs after the first), the recgrad/PyTorch ratios and the
+// quality check, and writing the Markdown table and the SVG chart.
+//
+// A run's JSON, as both sides write it:
+//   {"epochs_log": [{"epoch": 1, "seconds": 2.5, "examples": 800000, "loss": 0.69}, ...],
+//    "fit_seconds": 0.0, "eval_seconds": 1.2, "train_rows": 805443,
+//    "metrics": {"NDCG@10": 0.11, ...}}                   (rating models: "RMSE", "MAE")
+// Iterative models are timed per epoch; closed-form ones (Pop, ItemKNN, EASE) by their fit, whose
+// "examples" are the training rows it reads.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace recgrad::bench {
+
+using json = nlohmann::ordered_json;
+
+/// Which exported data a model trains on.
+enum class DataKind {
+  kGeneral,    ///< ML-1M ratings (user, item, rating), random 80/10/10 per user
+  kSequential  ///< the SASRec paper's ML-1M sequences, leave-one-out
+};
+
+/// One model of the benchmark.
+struct ModelBench {
+  std::string name;  ///< registry name: "bpr"
+  DataKind data;
+  bool closed_form;    ///< timed by its fit, no epochs
+  std::string metric;  ///< "NDCG@10", or "RMSE" for rating models
+  int64_t epochs;      ///< epochs at ML-1M scale (0 for closed-form models)
+};
+
+/// Every model, in the table's order, with the epochs that keep a full run near 20 minutes on a
+/// 2-core machine: 3, 2 for the slow ones, 1 for NeuMF and Caser (epochs of thousands of batches,
+/// where the warm-up the first epoch carries is negligible); closed-form models have none.
+const std::vector<ModelBench>& benchmark_models();
+
+/// The models named in a comma-separated list ("" = all), in benchmark_models()'s order.
+/// Throws recgrad::Error naming an unknown model and listing the known ones.
+std::vector<ModelBench> select_models(const std::string& list);
+
+/// Positive integers from "1,2" (e.g. --threads). Throws recgrad::Error naming `flag` on a bad
+/// or empty list.
+std::vector<int> parse_int_list(const std::string& text, const std::string& flag);
+
+/// One epoch of a run's log.
+struct EpochStat {
+  int64_t epoch = 0;
+  double seconds = 0;
+  int64_t examples = 0;
+};
+
+/// One run of one side, as read from its JSON plus what the runner measured from outside.
+struct RunResult {
+  std::vector<EpochStat> epochs;
+  double fit_seconds = 0;
+  double eval_seconds = 0;
+  int64_t train_rows = 0;
+  std::optional<double> quality;  ///< the model's metric, when the run reported it
+  double wall_seconds = 0;        ///< measured by the runner
+  double peak_rss_mib = 0;        ///< the child's ru_maxrss, measured by the runner (wait4)
+};
+
+/// Parses a run's JSON text (see the file comment); `metric` picks the quality figure.
+/// Throws recgrad::Error naming `what` when the text is not JSON or a field has the wrong type.
+RunResult parse_run(const std::string& text, const std::string& metric, const std::string& what);
+
+/// The median of `values` (the mean of the middle two for an even count); NaN when empty.
+double median(std::vector<double> values);
+
+/// Throughput samples of one run: examples/seconds of each epoch after the first (the first
+/// warms caches and allocators); a run of one epoch gives that epoch. Closed-form: the training
+/// rows per second of fit. Epochs of zero seconds are skipped.
+std::vector<double> throughput_samples(const RunResult& run, bool closed_form);
+
+/// One side (recgrad or PyTorch) of a model at a thread count, over its rounds.
+struct SideSummary {
+  int runs = 0;                    ///< rounds that produced a result
+  std::vector<double> samples;     ///< every throughput sample (epochs after the first)
+  double examples_per_second = 0;  ///< median of samples (NaN without any)
+  double peak_rss_mib = 0;         ///< the largest over the runs
+  double eval_seconds = 0;         ///< median over the runs
+  double fit_seconds = 0;          ///< median over the runs (closed-form models)
+  std::optional<double> quality;   ///< median over the runs
+  bool warmup_excluded = true;     ///< false when a run had a single epoch
+};
+
+/// Summarises one side's runs (failed rounds are simply absent from `runs`).
+SideSummary summarize(const std::vector<RunResult>& runs, bool closed_form);
+
+/// The quality check: equal within max(absolute, relative·max(|a|, |b|)).
+struct Tolerance {
+  double absolute = 0;
+  double relative = 0;
+};
+
+/// The tolerance of a metric: NDCG@10 within 0.01 or 10%; RMSE/MAE within 0.01 or 2%.
+Tolerance tolerance_for(const std::string& metric);
+
+/// "0.01 absolute or 10% relative".
+std::string describe(const Tolerance& t);
+
+/// |a - b| <= max(t.absolute, t.relative·max(|a|, |b|)).
+bool within(double a, double b, const Tolerance& t);
+
+/// a / b, or NaN when either is not a positive finite number.
+double ratio(double a, double b);
+
+/// One row of the results: a model at a thread count, both sides and their comparison.
+/// `recgrad_error` / `torch_error` explain a missing side ("" when it ran).
+json comparison_json(const ModelBench& model, int threads, const SideSummary& recgrad,
+                     const SideSummary& torch, const std::string& recgrad_error,
+                     const std::string& torch_error);
+
+/// The Markdown report of a results.json object ({"machine", "setup", "rows"}): a header with
+/// the machine and setup, one table row per comparison, and which models reach 2x.
+std::string markdown_report(const json& results);
+
+/// A grouped bar chart (SVG) of examples/s, recgrad beside PyTorch, per model and thread count,
+/// on a log scale (the models span several orders of magnitude); models without any figure are
+/// left out.
+std::string throughput_svg(const json& results);
+
+/// "AMD EPYC 7B13" from /proc/cpuinfo text (the first "model name"); "unknown" when absent.
+std::string cpu_model(const std::string& cpuinfo);
+
+}  // namespace recgrad::bench
