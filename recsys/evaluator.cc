@@ -1,5 +1,6 @@
 #include "recsys/evaluator.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -84,6 +85,8 @@ Evaluator::Evaluator(Common, const UserItems& relevant, EvalOptions opts)
     : opts_(std::move(opts)), metrics_(opts_.ks) {
   RECGRAD_CHECK(opts_.batch_size >= 1, "Evaluator: batch_size must be >= 1, got ",
                 opts_.batch_size);
+  RECGRAD_CHECK(opts_.max_batch_scores >= 1, "Evaluator: max_batch_scores must be >= 1, got ",
+                opts_.max_batch_scores);
   check_user_items(relevant, "Evaluator: relevant items");
   relevant_ = sorted_unique(relevant);
   for (int64_t u = 0; u < relevant_.num_users(); ++u)
@@ -161,14 +164,24 @@ std::vector<int64_t> Evaluator::negatives(int64_t user) const {
   return std::vector<int64_t>(negatives_.begin(user), negatives_.end(user));
 }
 
+int64_t Evaluator::users_per_call() const {
+  const int64_t by_budget =
+      std::max<int64_t>(1, opts_.max_batch_scores / std::max<int64_t>(1, num_items()));
+  return std::min(opts_.batch_size, by_budget);
+}
+
 EvalResult Evaluator::evaluate(const Scorer& scorer) const {
   const Clock::time_point start = Clock::now();
   const int64_t n = relevant_.num_items, width = metrics_.size();
   const auto num_eval = static_cast<int64_t>(users_.size());
-  std::vector<double> per_user(num_eval * width);
-  for (int64_t b0 = 0; b0 < num_eval; b0 += opts_.batch_size) {
+  const int64_t chunk = users_per_call();
+  // Per-user values of one chunk only; each metric's sum runs over users in user order, chunk
+  // after chunk, which is the same sequence of additions whatever the chunk size.
+  std::vector<double> per_user(std::min(num_eval, chunk) * width);
+  std::vector<double> sums(width, 0.0);
+  for (int64_t b0 = 0; b0 < num_eval; b0 += chunk) {
     const std::vector<int64_t> batch(users_.begin() + b0,
-                                     users_.begin() + std::min(num_eval, b0 + opts_.batch_size));
+                                     users_.begin() + std::min(num_eval, b0 + chunk));
     const auto b_size = static_cast<int64_t>(batch.size());
     Tensor scores;
     {
@@ -204,19 +217,19 @@ EvalResult Evaluator::evaluate(const Scorer& scorer) const {
           for (int64_t j = 0; j < m; ++j) candidates[r + j] = s[negatives_.begin(u)[j]];
           ranking = ranking_from_scores(candidates.data(), r + m, positions.data(), r);
         }
-        metrics_.compute(ranking, per_user.data() + (b0 + row) * width);
+        metrics_.compute(ranking, per_user.data() + row * width);
       }
     });
+    for (int64_t row = 0; row < b_size; ++row)
+      for (int64_t m = 0; m < width; ++m) sums[m] += per_user[row * width + m];
   }
   EvalResult result;
   result.protocol = protocol_;
   result.users_evaluated = num_eval;
   result.users_skipped = relevant_.num_users() - num_eval;
   for (int64_t m = 0; m < width; ++m) {
-    double sum = 0;
-    for (int64_t i = 0; i < num_eval; ++i) sum += per_user[i * width + m];
     result.metrics.emplace_back(metrics_.names()[m],
-                                num_eval > 0 ? sum / static_cast<double>(num_eval)
+                                num_eval > 0 ? sums[m] / static_cast<double>(num_eval)
                                              : std::numeric_limits<double>::quiet_NaN());
   }
   result.seconds = seconds_since(start);

@@ -8,9 +8,13 @@
 //            use N = 100 and 99.
 //   fixed    the candidates are the relevant items plus negatives given per user, e.g. the
 //            NCF protocol's *.test.negative file (99 per user).
-// A model is a Scorer: scores [B, num_items] for a batch of users, called under NoGradGuard for
-// batch_size users at a time, so memory does not grow with users x items. Rows are then ranked
-// in parallel; per-user values are summed in user order, so results do not depend on threads.
+// A model is a Scorer: scores [B, num_items] for a batch of users, called under NoGradGuard.
+// Users are streamed in chunks of B = min(batch_size, max(1, max_batch_scores / num_items)), so
+// one score block holds at most max_batch_scores floats (128 MiB by default; one row when a
+// single row is wider) and nothing else on the path is O(users x items): evaluating 100K users
+// over 1M items needs the block, the masks and a few numbers per user, not 400 GB (measured in
+// benchmarks/eval_memory_bench.cc). Rows are ranked in parallel; each metric is summed over
+// users in user order, chunk after chunk, so results depend neither on threads nor on B.
 // A relevant item that is also seen is masked like any seen item (a miss), as RecBole does.
 #include <cstdint>
 #include <functional>
@@ -36,7 +40,11 @@ enum class Protocol { kFull, kSampled };
 struct EvalOptions {
   Protocol protocol = Protocol::kFull;
   std::vector<int64_t> ks = {5, 10, 20};  ///< cut-offs of the @K metrics
-  int64_t batch_size = 256;               ///< users scored per Scorer call
+  int64_t batch_size = 256;               ///< at most this many users per Scorer call
+  /// At most this many scores (users x items) per Scorer call: 2^25 floats = 128 MiB, so the
+  /// chunk shrinks as the catalogue grows (32 users at 1M items). A row wider than this is
+  /// still scored, one user at a time.
+  int64_t max_batch_scores = int64_t{1} << 25;
   int64_t num_negatives = 100;            ///< sampled: N per user (all available when fewer)
   uint64_t seed = 0;                      ///< sampled: the negatives' seed
   SamplerOptions sampler;                 ///< sampled: uniform or popularity-weighted negatives
@@ -86,6 +94,8 @@ class Evaluator {
   const RankingMetrics& metrics() const { return metrics_; }
   /// Items a Scorer must score per user (the width of its rows).
   int64_t num_items() const { return relevant_.num_items; }
+  /// Users per Scorer call: min(batch_size, max(1, max_batch_scores / num_items)).
+  int64_t users_per_call() const;
 
  private:
   enum class Mode { kFull, kCandidates };

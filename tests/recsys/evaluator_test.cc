@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -169,6 +171,46 @@ TEST_CASE("evaluator: results do not depend on batch size or thread count") {
     for (size_t m = 0; m < one.metrics.size(); ++m) CHECK(one.metrics[m] == two.metrics[m]);
   }
   set_num_threads(saved);
+}
+
+TEST_CASE("evaluator: the score budget bounds each Scorer call; metrics are bit-identical") {
+  const Split s = random_split(300, 120, 9);
+  const Scorer model = random_scorer(120, 3);
+  for (Protocol p : {Protocol::kFull, Protocol::kSampled}) {
+    std::vector<EvalResult> results;
+    // Budgets of 120 x {1, 7, 64} scores, one below a single row, and the default (one call).
+    for (const int64_t budget : {int64_t{120}, int64_t{840}, int64_t{7680}, int64_t{50},
+                                 int64_t{1} << 25}) {
+      EvalOptions opts;
+      opts.protocol = p;
+      opts.num_negatives = 20;
+      opts.max_batch_scores = budget;
+      const Evaluator ev(s.test, {&s.train, &s.valid}, opts);
+      const int64_t expected = std::min<int64_t>(256, std::max<int64_t>(1, budget / 120));
+      CHECK(ev.users_per_call() == expected);
+      int64_t widest = 0, calls = 0;
+      const Scorer counting = [&](const std::vector<int64_t>& users) {
+        widest = std::max<int64_t>(widest, static_cast<int64_t>(users.size()));
+        ++calls;
+        return model(users);
+      };
+      results.push_back(ev.evaluate(counting));
+      CHECK(widest == std::min<int64_t>(expected, results.back().users_evaluated));
+      CHECK(calls == (results.back().users_evaluated + expected - 1) / expected);
+    }
+    for (const EvalResult& r : results) {
+      REQUIRE(r.metrics.size() == results[0].metrics.size());
+      for (size_t m = 0; m < r.metrics.size(); ++m) {
+        CAPTURE(r.metrics[m].first);
+        CHECK(std::memcmp(&r.metrics[m].second, &results[0].metrics[m].second,
+                          sizeof(double)) == 0);
+      }
+    }
+  }
+  EvalOptions bad;
+  bad.max_batch_scores = 0;
+  CHECK_THROWS_WITH_AS(Evaluator(s.test, {}, bad),
+                       doctest::Contains("max_batch_scores must be >= 1, got 0"), recgrad::Error);
 }
 
 TEST_CASE("evaluator: popularity beats random when test items are popular") {
