@@ -19,16 +19,25 @@ std::string describe_separator(const DelimitedSpec& spec) {
 
 InteractionDataset load_delimited(const std::string& path, const DelimitedSpec& spec_in) {
   DelimitedSpec spec = spec_in;
-  const std::string text = read_file(path);
-  LineCursor cur(path, text);
+  LineCursor cur(path, spec.read_block_size);
   InteractionDataset out;
   out.name = path;
   ViewInterner users(out.user_ids), items(out.item_ids);
 
-  // Rough row count for reserve(): lines are 10-30 bytes in every format we read.
-  const size_t guess = text.size() / 12 + 16;
-  out.users.reserve(guess);
-  out.items.reserve(guess);
+  // The columns are reserved once the first kSampleRows rows show how long a line is: file
+  // size / mean line length, +1/16 for drift. A close guess means no reallocation (which would
+  // hold a column twice for a moment) and no shrinking copy at the end; unused capacity is never
+  // touched, so it costs address space, not memory.
+  constexpr int64_t kSampleRows = 4096;
+  uint64_t sample_bytes = 0;
+  auto reserve_rows = [&] {
+    const uint64_t rows = cur.size_hint() / (sample_bytes / kSampleRows + 1);
+    const size_t guess = static_cast<size_t>(rows + rows / 16 + 16);
+    out.users.reserve(guess);
+    out.items.reserve(guess);
+    if (!out.ratings.empty()) out.ratings.reserve(guess);
+    if (!out.timestamps.empty()) out.timestamps.reserve(guess);
+  };
 
   std::vector<std::string_view> f;
   auto split = [&](std::string_view line) {
@@ -43,8 +52,6 @@ InteractionDataset load_delimited(const std::string& path, const DelimitedSpec& 
     columns = n;
     has_rating = spec.rating >= 0 && spec.rating < n;
     has_time = spec.timestamp >= 0 && spec.timestamp < n;
-    if (has_rating) out.ratings.reserve(guess);
-    if (has_time || spec.time_from_line_order) out.timestamps.reserve(guess);
   };
   while (cur.next(line)) {
     if (line.empty()) continue;  // blank lines carry no row (e.g. a trailing empty line)
@@ -80,13 +87,23 @@ InteractionDataset load_delimited(const std::string& path, const DelimitedSpec& 
     if (spec.time_from_line_order) out.timestamps.push_back(static_cast<int64_t>(out.users.size()));
     out.users.push_back(users.intern(u));
     out.items.push_back(items.intern(i));
+    if (out.size() <= kSampleRows) {
+      sample_bytes += line.size() + 1;
+      if (out.size() == kSampleRows) reserve_rows();
+    }
   }
   if (out.users.empty()) {
-    if (text.empty()) throw Error(recgrad::detail::str_cat(path, ":1: file is empty (", spec.format, ")"));
+    if (cur.bytes_read() == 0) throw Error(recgrad::detail::str_cat(path, ":1: file is empty (", spec.format, ")"));
     cur.fail("no data rows", spec.header ? " after the header" : "", " (", spec.format, ")");
   }
-  out.users.shrink_to_fit();
-  out.items.shrink_to_fit();
+  // Shrink only after a poor guess: a copy of a column that is nearly full buys little.
+  auto fit = [](auto& column) {
+    if (column.capacity() > column.size() + column.size() / 8) column.shrink_to_fit();
+  };
+  fit(out.users);
+  fit(out.items);
+  fit(out.ratings);
+  fit(out.timestamps);
   return out;
 }
 

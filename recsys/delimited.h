@@ -64,6 +64,7 @@ struct DelimitedSpec {
   int rating = -1, timestamp = -1;    ///< -1: absent; used only when the line has that column
   bool numeric_ids = true;            ///< ids must be integers
   bool time_from_line_order = false;  ///< timestamps = 0-based data row index (SASRec files)
+  size_t read_block_size = LineCursor::kDefaultBlockSize;  ///< bytes per read (tests: tiny)
 };
 
 /// Parses `path` according to `spec` into a dataset named after the path.

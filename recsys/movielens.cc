@@ -1,5 +1,7 @@
 #include "recsys/movielens.h"
 
+#include <unordered_map>
+
 #include "recsys/delimited.h"
 #include "recsys/text_file.h"
 
@@ -60,8 +62,7 @@ InteractionDataset load_with_genres(const std::string& path, const detail::Delim
 }  // namespace
 
 void read_ml100k_genres(const std::string& item_path, InteractionDataset& data) {
-  const std::string text = detail::read_file(item_path);
-  detail::LineCursor cur(item_path, text);
+  detail::LineCursor cur(item_path);
   start_genres(data);
   data.genre_names.assign(std::begin(kMl100kGenres), std::end(kMl100kGenres));
   std::vector<bool> seen(data.item_genres.size(), false);
@@ -87,8 +88,7 @@ void read_ml100k_genres(const std::string& item_path, InteractionDataset& data) 
 }
 
 void read_movie_genres(const std::string& movies_path, InteractionDataset& data) {
-  const std::string text = detail::read_file(movies_path);
-  detail::LineCursor cur(movies_path, text);
+  detail::LineCursor cur(movies_path);
   start_genres(data);
   std::vector<bool> seen(data.item_genres.size(), false);
   const bool is_csv = movies_path.size() >= 4 &&

@@ -18,8 +18,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 // Reads X.test.rating: one (user, item[, rating, timestamp]) per line, interned into `train`'s
 // maps (users or items absent from train get new ids).
 std::vector<std::pair<int64_t, int64_t>> read_test(const std::string& path, InteractionDataset& train) {
-  const std::string text = detail::read_file(path);
-  detail::LineCursor cur(path, text);
+  detail::LineCursor cur(path);
   detail::ViewInterner users(train.user_ids), items(train.item_ids);
   std::vector<std::pair<int64_t, int64_t>> test;
   std::vector<std::string_view> f;
@@ -43,8 +42,7 @@ std::vector<std::pair<int64_t, int64_t>> read_test(const std::string& path, Inte
 std::vector<std::vector<int64_t>> read_negatives(const std::string& path,
                                                  const std::vector<std::pair<int64_t, int64_t>>& test,
                                                  InteractionDataset& train) {
-  const std::string text = detail::read_file(path);
-  detail::LineCursor cur(path, text);
+  detail::LineCursor cur(path);
   detail::ViewInterner items(train.item_ids);
   std::vector<std::vector<int64_t>> negatives;
   negatives.reserve(test.size());

@@ -11,25 +11,6 @@
 
 namespace recgrad::detail {
 
-std::string read_file(const std::string& path) {
-  RECGRAD_CHECK(!is_directory(path), path, ": is a directory, expected a data file");
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  RECGRAD_CHECK(f != nullptr, path, ": cannot open file: ", std::strerror(errno));
-  // One read of the whole file: the fastest way to get bytes off disk, and the parsers below
-  // then work on views into this buffer without copying.
-  std::string text;
-  char block[1 << 16];
-  if (std::fseek(f.get(), 0, SEEK_END) == 0) {
-    const long size = std::ftell(f.get());
-    if (size > 0) text.reserve(static_cast<size_t>(size));
-    std::rewind(f.get());
-  }
-  size_t got;
-  while ((got = std::fread(block, 1, sizeof block, f.get())) > 0) text.append(block, got);
-  RECGRAD_CHECK(!std::ferror(f.get()), path, ": read error: ", std::strerror(errno));
-  return text;
-}
-
 bool is_file(const std::string& path) {
   std::error_code ec;
   return std::filesystem::is_regular_file(path, ec);
@@ -54,16 +35,67 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
-bool LineCursor::next(std::string_view& line) {
-  if (pos_ >= text_.size()) return false;
-  const char* start = text_.data() + pos_;
-  const void* nl = std::memchr(start, '\n', text_.size() - pos_);
-  const size_t len = nl ? static_cast<size_t>(static_cast<const char*>(nl) - start) : text_.size() - pos_;
-  line = std::string_view(start, len);
-  pos_ += len + 1;
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  ++line_;
+LineCursor::LineCursor(const std::string& path, size_t block_size) : path_(path) {
+  RECGRAD_CHECK(block_size >= 1, path, ": the read block size must be >= 1");
+  RECGRAD_CHECK(!is_directory(path), path, ": is a directory, expected a data file");
+  file_.reset(std::fopen(path.c_str(), "rb"));
+  RECGRAD_CHECK(file_ != nullptr, path, ": cannot open file: ", std::strerror(errno));
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec) size_hint_ = size;
+  // A small file costs its size, not a whole block (+1: the read that finds the end).
+  buffer_.resize(ec ? block_size : std::min<uint64_t>(block_size, size_hint_ + 1));
+  data_ = buffer_.data();
+}
+
+LineCursor::LineCursor(const std::string& path, std::string_view text)
+    : path_(path), data_(text.data()), end_(text.size()), bytes_read_(text.size()),
+      size_hint_(text.size()) {}
+
+bool LineCursor::refill() {
+  if (!file_) return false;
+  // Keep the unread tail (the start of a line that straddles the blocks) at the front.
+  const size_t tail = end_ - pos_;
+  if (tail > 0 && pos_ > 0) std::memmove(buffer_.data(), buffer_.data() + pos_, tail);
+  scanned_ -= pos_;
+  pos_ = 0;
+  end_ = tail;
+  if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);  // a line longer than a block
+  data_ = buffer_.data();
+  const size_t got = std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, file_.get());
+  if (got == 0) {
+    RECGRAD_CHECK(!std::ferror(file_.get()), path_, ": read error: ", std::strerror(errno));
+    file_.reset();
+    return false;
+  }
+  end_ += got;
+  bytes_read_ += got;
   return true;
+}
+
+bool LineCursor::next(std::string_view& line) {
+  for (;;) {
+    const void* nl =
+        end_ > scanned_ ? std::memchr(data_ + scanned_, '\n', end_ - scanned_) : nullptr;
+    if (nl != nullptr) {
+      const auto stop = static_cast<size_t>(static_cast<const char*>(nl) - data_);
+      take(line, stop, stop + 1);
+      return true;
+    }
+    scanned_ = end_;  // searched: no '\n' up to here
+    if (!refill()) {
+      if (pos_ == end_) return false;
+      take(line, end_, end_);  // the last line, without its '\n'
+      return true;
+    }
+  }
+}
+
+void LineCursor::take(std::string_view& line, size_t stop, size_t next) {
+  line = std::string_view(data_ + pos_, stop - pos_);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  pos_ = scanned_ = next;
+  ++line_;
 }
 
 void split_fields(std::string_view line, std::string_view delim, std::vector<std::string_view>& fields) {
@@ -132,11 +164,9 @@ int64_t ViewInterner::intern(std::string_view raw) {
     if (slot == 0) slot = ids_.intern(std::string(raw)) + 1;
     return slot - 1;
   }
-  auto it = cache_.find(raw);
-  if (it != cache_.end()) return it->second;
-  const int64_t id = ids_.intern(std::string(raw));
-  cache_.emplace(raw, id);
-  return id;
+  key_.assign(raw.data(), raw.size());
+  const int64_t known = ids_.find(key_);
+  return known >= 0 ? known : ids_.intern(key_);
 }
 
 void check_id(const LineCursor& at, std::string_view raw, const char* what, bool numeric) {
