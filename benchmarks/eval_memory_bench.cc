@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
     j["peak_rss_mib"] = peak;
     j["target_mib"] = kTargetMib;
     j["target_met"] = peak <= kTargetMib;
-    j["result"] = nlohmann::json::parse(r.to_json());
+    j["result"] = nlohmann::ordered_json::parse(r.to_json());
     std::ofstream out(json_path);
     out << j.dump(2) << "\n";
     if (!out) {
