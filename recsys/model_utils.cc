@@ -6,6 +6,7 @@
 #include "autograd/error.h"
 #include "autograd/parallel.h"
 #include "nn/init.h"
+#include "ops/sparse_linear.h"
 
 namespace recgrad::recsys {
 
@@ -39,6 +40,50 @@ Tensor l2_normalize_rows(const Tensor& x) {
     }
   });
   return out;
+}
+
+void l2_normalize_rows(CsrMatrix& x) {
+  recgrad::detail::parallel_for(x.rows, 16, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      // Summed in double in the stored order: for csr_from_dense's rows that is column order,
+      // the dense version's (its zeros add nothing), so both give the same scale.
+      double ss = 0;
+      for (int64_t k = x.offsets[r]; k < x.offsets[r + 1]; ++k)
+        ss += static_cast<double>(x.values[k]) * x.values[k];
+      const float scale = ss > 0 ? static_cast<float>(1.0 / std::sqrt(ss)) : 0.f;
+      for (int64_t k = x.offsets[r]; k < x.offsets[r + 1]; ++k) x.values[k] *= scale;
+    }
+  });
+}
+
+void dropout_nonzeros(CsrMatrix& x, float p, bool training, Generator& gen) {
+  RECGRAD_CHECK(p >= 0.f && p < 1.f, "dropout_nonzeros: p = ", p, " for a [", x.rows, ", ",
+                x.cols, "] input: p must lie in [0, 1)");
+  if (!training || p == 0.f) return;
+  // The key and the per-element test are ops/dropout.cc's, indexed by the dense position.
+  const uint64_t key = gen.next_u64();
+  const float scale = 1.f / (1.f - p);
+  recgrad::detail::parallel_for(x.rows, 16, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r)
+      for (int64_t k = x.offsets[r]; k < x.offsets[r + 1]; ++k) {
+        const uint64_t i = static_cast<uint64_t>(r * x.cols + x.columns[k]);
+        const bool keep = recgrad::detail::bits_to_unit_float(recgrad::detail::mix64(key, i)) >= p;
+        x.values[k] *= keep ? scale : 0.f;
+      }
+  });
+}
+
+Tensor mlp_forward_sparse(const nn::MLP& mlp, const CsrMatrix& x, nn::Activation activation,
+                          bool final_activation) {
+  RECGRAD_CHECK(!mlp.dropout_layer(), "mlp_forward_sparse: ", mlp.describe(),
+                " has dropout between layers; only dropout-free MLPs are supported");
+  const auto& layers = mlp.layers();
+  Tensor h = sparse_linear(x, layers[0]->weight(), layers[0]->bias());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (i > 0) h = layers[i]->forward(h);
+    if (i + 1 < layers.size() || final_activation) h = nn::activate(activation, h);
+  }
+  return h;
 }
 
 uint64_t batch_key(uint64_t seed, uint64_t salt, int64_t epoch, int64_t index) {

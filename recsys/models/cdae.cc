@@ -6,9 +6,9 @@
 #include "autograd/error.h"
 #include "nn/init.h"
 #include "ops/activation.h"
-#include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/loss.h"
+#include "ops/sparse_linear.h"
 #include "recsys/model_utils.h"
 
 namespace recgrad::recsys {
@@ -74,10 +74,13 @@ int64_t Cdae::batch_examples(int64_t index) const {
 }
 
 Tensor Cdae::forward(const Ids& users, const Tensor& rows, bool noisy, uint64_t key) {
+  // The rows are ~95% zeros: corrupt and multiply their non-zeros only (the same numbers as
+  // the dense path: recsys/model_utils.h).
   Generator gen(key);
-  const Tensor x = dropout(rows, config_.corruption, noisy, gen);  // ỹ [B, n]
-  Tensor pre = encoder_->forward(x);                               // Wᵀỹ + b [B, K]
-  if (user_nodes_) pre = add(pre, user_nodes_->forward(users));    // + V_u
+  CsrMatrix x = csr_from_dense(rows);                                   // y [B, n]
+  dropout_nonzeros(x, config_.corruption, noisy, gen);                  // ỹ
+  Tensor pre = sparse_linear(x, encoder_->weight(), encoder_->bias());  // Wᵀỹ + b [B, K]
+  if (user_nodes_) pre = add(pre, user_nodes_->forward(users));         // + V_u
   const Tensor z = nn::activate(config_.hidden_activation, pre);
   return decoder_->forward(z);  // logits [B, n]
 }

@@ -126,7 +126,7 @@ Cfgan::Batch Cfgan::make_batch(int64_t index) const {
   RECGRAD_CHECK(loader_.has_value(), "cfgan: attach() the training data before training");
   UserRowBatch ub = loader_->batch(index);
   const int64_t b_size = ub.rows.size(0), n = num_items_;
-  Batch b{ub.rows, ub.rows.clone(), zeros({b_size, n})};
+  Batch b{ub.rows, csr_from_dense(ub.rows), ub.rows.clone(), zeros({b_size, n})};
   // Each unpurchased item joins PM with probability S_PM and ZR with probability S_ZR,
   // independently, by a hash of (seed, epoch, user, item): a user's sets are fixed for the
   // epoch and do not depend on the batch or the thread count.
@@ -159,10 +159,32 @@ Tensor Cfgan::discriminate(const Tensor& x, const Tensor& condition) {
   return reshape(discriminator_->forward(concat({x, condition}, 1)), {x.size(0)});
 }
 
+Tensor Cfgan::discriminate_real(const CsrMatrix& condition) {
+  // The real pair c_u ⊕ c_u is as sparse as c_u: one CSR row per user with columns j and n + j,
+  // so D's first layer reads 2·nnz entries instead of 2·n.
+  CsrMatrix pair;
+  pair.rows = condition.rows;
+  pair.cols = 2 * condition.cols;
+  pair.offsets.reserve(condition.offsets.size());
+  pair.columns.reserve(2 * condition.columns.size());
+  pair.values.reserve(2 * condition.values.size());
+  for (int64_t r = 0; r < condition.rows; ++r) {
+    for (int64_t shift : {int64_t{0}, condition.cols})
+      for (int64_t k = condition.offsets[r]; k < condition.offsets[r + 1]; ++k) {
+        pair.columns.push_back(condition.columns[k] + shift);
+        pair.values.push_back(condition.values[k]);
+      }
+    pair.offsets.push_back(pair.nnz());
+  }
+  return reshape(mlp_forward_sparse(*discriminator_, pair, config_.discriminator_activation,
+                                    /*final_activation=*/false),
+                 {condition.rows});
+}
+
 Tensor Cfgan::discriminator_loss(const Batch& b, const Tensor& r_hat, GanStepLog* log) {
   const Tensor fake = mul(r_hat.detach(), b.pm_mask);  // D's step leaves G alone
   const int64_t b_size = b.rows.size(0);
-  const Tensor real_logit = discriminate(b.rows, b.rows);
+  const Tensor real_logit = discriminate_real(b.purchased);
   const Tensor fake_logit = discriminate(fake, b.rows);
   const Tensor loss = add(bce_with_logits(real_logit, ones({b_size})),
                           bce_with_logits(fake_logit, zeros({b_size})));
@@ -175,7 +197,11 @@ Tensor Cfgan::discriminator_loss(const Batch& b, const Tensor& r_hat, GanStepLog
   return loss;
 }
 
-Tensor Cfgan::generate(const Tensor& rows) { return sigmoid(generator_->forward(rows)); }
+Tensor Cfgan::generate(const CsrMatrix& rows) {
+  // c_u is ~95% zeros: G's first layer reads its non-zeros only.
+  return sigmoid(mlp_forward_sparse(*generator_, rows, config_.generator_activation,
+                                    /*final_activation=*/false));
+}
 
 Tensor Cfgan::generator_loss(const Batch& b, const Tensor& r_hat, GanStepLog* log) {
   const int64_t b_size = b.rows.size(0);
@@ -191,14 +217,14 @@ Tensor Cfgan::generator_loss(const Batch& b, const Tensor& r_hat, GanStepLog* lo
 
 Tensor Cfgan::loss(int64_t index) {
   const Batch b = make_batch(index);
-  return generator_loss(b, generate(b.rows), nullptr);
+  return generator_loss(b, generate(b.purchased), nullptr);
 }
 
 double Cfgan::train_step(int64_t index, optim::Optimizer& opt) {
   const Batch b = make_batch(index);
   GanStepLog entry;
   // D's steps do not change G, so its first generator step reuses the output D trained on.
-  Tensor r_hat = generate(b.rows);  // [B, n], with G's graph
+  Tensor r_hat = generate(b.purchased);  // [B, n], with G's graph
   for (int64_t s = 0; s < config_.d_steps; ++s) {
     opt.zero_grad();
     discriminator_loss(b, r_hat, &entry).backward();
@@ -209,7 +235,7 @@ double Cfgan::train_step(int64_t index, optim::Optimizer& opt) {
     opt.zero_grad();
     {
       FrozenParameters frozen(discriminator_->parameters());  // G's step must not move D
-      if (s > 0) r_hat = generate(b.rows);
+      if (s > 0) r_hat = generate(b.purchased);
       Tensor l = generator_loss(b, r_hat, &entry);
       l.backward();
       g = l.item();
@@ -221,7 +247,8 @@ double Cfgan::train_step(int64_t index, optim::Optimizer& opt) {
 }
 
 Tensor Cfgan::score(const std::vector<int64_t>& users, const UserItems& history) {
-  return generator_->forward(history_rows(history, users));
+  return mlp_forward_sparse(*generator_, csr_from_dense(history_rows(history, users)),
+                            config_.generator_activation, /*final_activation=*/false);
 }
 
 }  // namespace recgrad::recsys

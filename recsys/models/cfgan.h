@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "nn/mlp.h"
+#include "ops/sparse_linear.h"
 #include "recsys/batches.h"
 #include "recsys/recommender.h"
 
@@ -94,13 +95,15 @@ class Cfgan : public Recommender {
 
  private:
   struct Batch {
-    Tensor rows;     // c_u = e_u [B, n]
-    Tensor pm_mask;  // e_u + k_u [B, n]
-    Tensor zr_mask;  // ZR items [B, n]
+    Tensor rows;          // c_u = e_u [B, n]
+    CsrMatrix purchased;  // c_u's non-zeros: G's input and D's real pair are read sparsely
+    Tensor pm_mask;       // e_u + k_u [B, n]
+    Tensor zr_mask;       // ZR items [B, n]
   };
   Batch make_batch(int64_t index) const;
   Tensor discriminate(const Tensor& x, const Tensor& condition);  // logits [B]
-  Tensor generate(const Tensor& rows);                            // r̂ = σ(MLP_G(rows)) [B, n]
+  Tensor discriminate_real(const CsrMatrix& condition);           // D(c_u | c_u), logits [B]
+  Tensor generate(const CsrMatrix& rows);                         // r̂ = σ(MLP_G(rows)) [B, n]
   Tensor discriminator_loss(const Batch& b, const Tensor& r_hat, GanStepLog* log);
   Tensor generator_loss(const Batch& b, const Tensor& r_hat, GanStepLog* log);
 

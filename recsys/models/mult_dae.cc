@@ -3,10 +3,10 @@
 #include <algorithm>
 
 #include "autograd/error.h"
-#include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "ops/softmax.h"
+#include "ops/sparse_linear.h"
 #include "optim/adam.h"
 #include "recsys/model_utils.h"
 
@@ -85,9 +85,14 @@ int64_t MultDae::batch_examples(int64_t index) const {
 }
 
 Tensor MultDae::forward(const Tensor& rows, bool noisy, uint64_t dropout_key) {
+  // The rows are ~95% zeros: normalise, drop out and multiply their non-zeros only (the same
+  // numbers as the dense path: recsys/model_utils.h).
   Generator gen(dropout_key);
-  const Tensor x = dropout(l2_normalize_rows(rows), config_.dropout, noisy, gen);
-  return decoder_->forward(encoder_->forward(x));
+  CsrMatrix x = csr_from_dense(rows);
+  l2_normalize_rows(x);
+  dropout_nonzeros(x, config_.dropout, noisy, gen);
+  return decoder_->forward(
+      mlp_forward_sparse(*encoder_, x, nn::Activation::kTanh, /*final_activation=*/true));
 }
 
 Tensor MultDae::loss(int64_t index) {

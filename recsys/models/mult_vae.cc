@@ -5,11 +5,11 @@
 #include "autograd/error.h"
 #include "nn/losses.h"
 #include "ops/activation.h"
-#include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
 #include "ops/softmax.h"
+#include "ops/sparse_linear.h"
 #include "recsys/model_utils.h"
 
 namespace recgrad::recsys {
@@ -93,9 +93,14 @@ double MultVae::beta() const {
 }
 
 std::pair<Tensor, Tensor> MultVae::encode(const Tensor& rows, bool noisy, uint64_t dropout_key) {
+  // The rows are ~95% zeros: normalise, drop out and multiply their non-zeros only (the same
+  // numbers as the dense path: recsys/model_utils.h).
   Generator gen(dropout_key);
-  const Tensor x = dropout(l2_normalize_rows(rows), config_.dropout, noisy, gen);
-  const Tensor h = encoder_->forward(x);  // [B, 2·latent]
+  CsrMatrix x = csr_from_dense(rows);
+  l2_normalize_rows(x);
+  dropout_nonzeros(x, config_.dropout, noisy, gen);
+  const Tensor h = mlp_forward_sparse(*encoder_, x, nn::Activation::kTanh,
+                                      /*final_activation=*/false);  // [B, 2·latent]
   return {narrow(h, 1, 0, config_.latent), narrow(h, 1, config_.latent, config_.latent)};
 }
 
