@@ -5,7 +5,7 @@
 #   tools/fuzz/run.sh 600        the 10-minute runs (docs/reliability.md records them)
 #   tools/fuzz/run.sh --seeds    rewrites the checkpoint seeds (after a format change)
 # Targets: dataset_fuzzer (every dataset format's loader), checkpoint_fuzzer (the checkpoint
-# reader and loader). Objects, binaries, the growing corpora and crash files go to
+# reader and loader), cli_fuzzer (the command line's parse and up-front checks). Objects, binaries, the growing corpora and crash files go to
 # $RECGRAD_FUZZ_OUT (default /tmp/recgrad-fuzz), never into the repository. A crash stops the run
 # with the input in $RECGRAD_FUZZ_OUT/artifacts/; reproduce it with
 #   $RECGRAD_FUZZ_OUT/<target> <file>
@@ -35,9 +35,9 @@ flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -I.
        -fsanitize=address,undefined -fno-sanitize-recover=all
        -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
 # The sources the targets reach (an archive: the linker takes only the objects it needs).
-sources=(autograd/*.cc nn/module.cc optim/optimizer.cc optim/adam.cc optim/checkpoint.cc
-         recsys/dataset.cc recsys/formats.cc recsys/movielens.cc recsys/delimited.cc
-         recsys/protocol_files.cc recsys/text_file.cc)
+# Everything but the CLI's commands and main(): the CLI target builds models from the registry.
+sources=(autograd/*.cc ops/*.cc nn/*.cc optim/*.cc recsys/*.cc recsys/models/*.cc
+         recsys/cli/parse.cc)
 
 mkdir -p "$out/obj" "$out/artifacts"
 objects=()
@@ -45,7 +45,7 @@ for src in "${sources[@]}"; do
   obj="$out/obj/${src//\//_}.o"
   objects+=("$obj")
   # Rebuild when the source or any header of the repository is newer than the object.
-  if [[ ! -f "$obj" || -n "$(find "$src" autograd nn optim recsys -name '*.h' -newer "$obj" -print -quit 2>/dev/null)" || "$src" -nt "$obj" ]]; then
+  if [[ ! -f "$obj" || -n "$(find "$src" autograd ops nn optim recsys -name '*.h' -newer "$obj" -print -quit 2>/dev/null)" || "$src" -nt "$obj" ]]; then
     clang++-14 "${flags[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj" &
     while (( $(jobs -rp | wc -l) >= 2 )); do wait -n; done
   fi
@@ -68,7 +68,7 @@ failed=0
 export TMPDIR="$out/tmp"
 rm -rf "$TMPDIR"
 mkdir -p "$TMPDIR"
-for target in dataset_fuzzer checkpoint_fuzzer; do
+for target in dataset_fuzzer checkpoint_fuzzer cli_fuzzer; do
   if ! clang++-14 "${flags[@]}" -fsanitize=fuzzer "tools/fuzz/$target.cc" "${libs[@]}" -o "$out/$target"; then
     failed=$((failed + 1))
     continue
