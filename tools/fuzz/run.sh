@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds recgrad's libFuzzer targets with clang-14 (libFuzzer + AddressSanitizer + UBSan) and
 # fuzzes each for a while, starting from the seed corpora in tools/fuzz/corpus/<target>/:
-#   tools/fuzz/run.sh            30 s per target (what CI runs)
-#   tools/fuzz/run.sh 600        the 10-minute runs (docs/reliability.md records them)
-#   tools/fuzz/run.sh --seeds    rewrites the checkpoint seeds (after a format change)
+#   tools/fuzz/run.sh                       30 s per target (what CI runs)
+#   tools/fuzz/run.sh 600                   the 10-minute runs (docs/reliability.md records them)
+#   tools/fuzz/run.sh 3600 cli_fuzzer ...   the targets named, for an hour each
+#   tools/fuzz/run.sh --seeds               rewrites the checkpoint seeds (after a format change)
 # Targets: dataset_fuzzer (every dataset format's loader), checkpoint_fuzzer (the checkpoint
-# reader and loader), cli_fuzzer (the command line's parse and up-front checks). Objects, binaries, the growing corpora and crash files go to
-# $RECGRAD_FUZZ_OUT (default /tmp/recgrad-fuzz), never into the repository. A crash stops the run
+# reader and loader), cli_fuzzer (the command line's parse and its checks before any work).
+# Objects, binaries, the growing corpora and crash files go to $RECGRAD_FUZZ_OUT (default
+# /tmp/recgrad-fuzz), never into the repository. A crash stops the run
 # with the input in $RECGRAD_FUZZ_OUT/artifacts/; reproduce it with
 #   $RECGRAD_FUZZ_OUT/<target> <file>
 # and once fixed, add the file to tools/fuzz/corpus/<target>/, where Bazel's
@@ -24,6 +26,16 @@ case "${1:-}" in
   "") ;;
   *) seconds=$1 ;;
 esac
+targets=(dataset_fuzzer checkpoint_fuzzer cli_fuzzer)
+if [[ $# -gt 1 ]]; then
+  targets=("${@:2}")
+  for target in "${targets[@]}"; do
+    if [[ ! -f tools/fuzz/$target.cc ]]; then
+      echo "fuzz: no target '$target' (tools/fuzz/$target.cc)" >&2
+      exit 1
+    fi
+  done
+fi
 
 if ! command -v clang++-14 >/dev/null; then
   echo "fuzz: clang++-14 is missing: apt-get install clang-14 libclang-rt-14-dev" >&2
@@ -68,7 +80,7 @@ failed=0
 export TMPDIR="$out/tmp"
 rm -rf "$TMPDIR"
 mkdir -p "$TMPDIR"
-for target in dataset_fuzzer checkpoint_fuzzer cli_fuzzer; do
+for target in "${targets[@]}"; do
   if ! clang++-14 "${flags[@]}" -fsanitize=fuzzer "tools/fuzz/$target.cc" "${libs[@]}" -o "$out/$target"; then
     failed=$((failed + 1))
     continue
