@@ -86,10 +86,13 @@ for target in "${targets[@]}"; do
     continue
   fi
   mkdir -p "$out/corpus/$target"
+  # A target's dictionary (tools/fuzz/<target>.dict: its keywords) helps mutations reach them.
+  dict=()
+  [[ -f tools/fuzz/$target.dict ]] && dict=(-dict="tools/fuzz/$target.dict")
   start=$SECONDS
   # New inputs go to the first corpus directory (outside the repository); the seeds are read.
   if "$out/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$out/artifacts/$target-" "$out/corpus/$target" \
+      ${dict[@]+"${dict[@]}"} -artifact_prefix="$out/artifacts/$target-" "$out/corpus/$target" \
       "tools/fuzz/corpus/$target" >"$out/$target.log" 2>&1; then
     passed=$((passed + 1))
     echo "fuzz: $target: clean after $((SECONDS - start)) s: $(grep -E '^stat::number_of_executed_units' "$out/$target.log" | awk '{print $2}') executions, $(grep -oE 'cov: [0-9]+' "$out/$target.log" | tail -n 1)" >&2
