@@ -20,7 +20,7 @@ class CommandLine {
   CommandLine(const CommandLine&) = delete;
   CommandLine& operator=(const CommandLine&) = delete;
 
-  /// Parses argv (argv[0] is the program name). Throws CLI::ParseError on a bad command line,
+  /// Parses argv (argv[0] is the program name); once per CommandLine. Throws CLI::ParseError on a bad command line,
   /// and its subclasses CLI::CallForHelp / CallForAllHelp for --help (see exit()).
   Command parse(int argc, const char* const* argv);
 
@@ -29,7 +29,7 @@ class CommandLine {
   int exit(const CLI::ParseError& e, std::ostream& out = std::cout,
            std::ostream& err = std::cerr) const;
 
-  /// The flags of the last parse.
+  /// The flags parse() filled.
   Flags& flags() { return flags_; }
 
  private:
@@ -44,7 +44,8 @@ class CommandLine {
 
 /// What can be checked before any data is read or model trained: parses the --set key=value
 /// options into flags.model.options, and checks the model name, --split, --protocol and
-/// --format of the commands that take them. Throws recgrad::Error naming the flag.
+/// --format of the commands that take them. Throws recgrad::Error naming the flag. Once per
+/// Flags: a second call finds the --set keys already set.
 void check_flags(Command command, Flags& flags);
 
 }  // namespace recgrad::recsys::cli
