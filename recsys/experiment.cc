@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 
 #include "autograd/error.h"
@@ -42,6 +43,11 @@ SplitRatios parse_ratios(const std::string& flag, const std::string& text) {
                   "': expected three shares A/B/C after the colon, e.g. ratio:0.8/0.1/0.1");
     p = end + 1;
   }
+  // The split checks these too, but only after the data is loaded: say so before.
+  RECGRAD_CHECK(r[0] > 0 && r[1] >= 0 && r[2] >= 0, "--split: '", flag,
+                "': shares must be >= 0 with a positive train share");
+  RECGRAD_CHECK(std::abs(r[0] + r[1] + r[2] - 1.0) <= 1e-6, "--split: '", flag, "': shares sum to ",
+                r[0] + r[1] + r[2], ", not 1");
   return SplitRatios{r[0], r[1], r[2]};
 }
 

@@ -54,9 +54,14 @@ TEST_CASE("parse_split: bad values are named") {
   CHECK_THROWS_WITH_AS(parse_split("global"), doctest::Contains("global:0.9/0/0.1"), Error);
   CHECK_THROWS_WITH_AS(parse_split("ratio:0.8/0.2"), doctest::Contains("'ratio:0.8/0.2'"), Error);
   CHECK_THROWS_WITH_AS(parse_split("loo:1/0/0"), doctest::Contains("'loo:1/0/0'"), Error);
+  // Shares are checked when parsed, before any data is read (found by tools/fuzz/cli_fuzzer).
+  CHECK_THROWS_WITH_AS(parse_split("global:0.9/0/21"), doctest::Contains("sum to 21.9, not 1"),
+                       Error);
+  CHECK_THROWS_WITH_AS(parse_split("ratio:0.8/-0.1/0.3"), doctest::Contains(">= 0"), Error);
+  CHECK_THROWS_WITH_AS(parse_split("ratio:nan/0/0"), doctest::Contains("'ratio:nan/0/0'"), Error);
 }
 
-TEST_CASE("Experiment: shares that do not sum to 1 are refused by the split") {
+TEST_CASE("Experiment: shares that do not sum to 1 are refused before loading") {
   DataSpec d;
   d.synthetic_users = 20;
   d.synthetic_items = 100;

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds recgrad's libFuzzer targets with clang-14 (libFuzzer + AddressSanitizer + UBSan) and
 # fuzzes each for a while, starting from the seed corpora in tools/fuzz/corpus/<target>/:
-#   tools/fuzz/run.sh            30 s per target (what CI runs)
-#   tools/fuzz/run.sh 600        the 10-minute runs (docs/reliability.md records them)
-#   tools/fuzz/run.sh --seeds    rewrites the checkpoint seeds (after a format change)
+#   tools/fuzz/run.sh                       30 s per target (what CI runs)
+#   tools/fuzz/run.sh 600                   the 10-minute runs (docs/reliability.md records them)
+#   tools/fuzz/run.sh 3600 cli_fuzzer ...   the targets named, for an hour each
+#   tools/fuzz/run.sh --seeds               rewrites the checkpoint seeds (after a format change)
 # Targets: dataset_fuzzer (every dataset format's loader), checkpoint_fuzzer (the checkpoint
-# reader and loader). Objects, binaries, the growing corpora and crash files go to
-# $RECGRAD_FUZZ_OUT (default /tmp/recgrad-fuzz), never into the repository. A crash stops the run
+# reader and loader), cli_fuzzer (the command line's parse and its checks before any work).
+# Objects, binaries, the growing corpora and crash files go to $RECGRAD_FUZZ_OUT (default
+# /tmp/recgrad-fuzz), never into the repository. A crash stops the run
 # with the input in $RECGRAD_FUZZ_OUT/artifacts/; reproduce it with
 #   $RECGRAD_FUZZ_OUT/<target> <file>
 # and once fixed, add the file to tools/fuzz/corpus/<target>/, where Bazel's
@@ -24,6 +26,16 @@ case "${1:-}" in
   "") ;;
   *) seconds=$1 ;;
 esac
+targets=(dataset_fuzzer checkpoint_fuzzer cli_fuzzer)
+if [[ $# -gt 1 ]]; then
+  targets=("${@:2}")
+  for target in "${targets[@]}"; do
+    if [[ ! -f tools/fuzz/$target.cc ]]; then
+      echo "fuzz: no target '$target' (tools/fuzz/$target.cc)" >&2
+      exit 1
+    fi
+  done
+fi
 
 if ! command -v clang++-14 >/dev/null; then
   echo "fuzz: clang++-14 is missing: apt-get install clang-14 libclang-rt-14-dev" >&2
@@ -35,9 +47,9 @@ flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -I.
        -fsanitize=address,undefined -fno-sanitize-recover=all
        -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
 # The sources the targets reach (an archive: the linker takes only the objects it needs).
-sources=(autograd/*.cc nn/module.cc optim/optimizer.cc optim/adam.cc optim/checkpoint.cc
-         recsys/dataset.cc recsys/formats.cc recsys/movielens.cc recsys/delimited.cc
-         recsys/protocol_files.cc recsys/text_file.cc)
+# Everything but the CLI's commands and main(): the CLI target builds models from the registry.
+sources=(autograd/*.cc ops/*.cc nn/*.cc optim/*.cc recsys/*.cc recsys/models/*.cc
+         recsys/cli/parse.cc)
 
 mkdir -p "$out/obj" "$out/artifacts"
 objects=()
@@ -45,7 +57,7 @@ for src in "${sources[@]}"; do
   obj="$out/obj/${src//\//_}.o"
   objects+=("$obj")
   # Rebuild when the source or any header of the repository is newer than the object.
-  if [[ ! -f "$obj" || -n "$(find "$src" autograd nn optim recsys -name '*.h' -newer "$obj" -print -quit 2>/dev/null)" || "$src" -nt "$obj" ]]; then
+  if [[ ! -f "$obj" || -n "$(find "$src" autograd ops nn optim recsys -name '*.h' -newer "$obj" -print -quit 2>/dev/null)" || "$src" -nt "$obj" ]]; then
     clang++-14 "${flags[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj" &
     while (( $(jobs -rp | wc -l) >= 2 )); do wait -n; done
   fi
@@ -68,16 +80,19 @@ failed=0
 export TMPDIR="$out/tmp"
 rm -rf "$TMPDIR"
 mkdir -p "$TMPDIR"
-for target in dataset_fuzzer checkpoint_fuzzer; do
+for target in "${targets[@]}"; do
   if ! clang++-14 "${flags[@]}" -fsanitize=fuzzer "tools/fuzz/$target.cc" "${libs[@]}" -o "$out/$target"; then
     failed=$((failed + 1))
     continue
   fi
   mkdir -p "$out/corpus/$target"
+  # A target's dictionary (tools/fuzz/<target>.dict: its keywords) helps mutations reach them.
+  dict=()
+  [[ -f tools/fuzz/$target.dict ]] && dict=(-dict="tools/fuzz/$target.dict")
   start=$SECONDS
   # New inputs go to the first corpus directory (outside the repository); the seeds are read.
   if "$out/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$out/artifacts/$target-" "$out/corpus/$target" \
+      ${dict[@]+"${dict[@]}"} -artifact_prefix="$out/artifacts/$target-" "$out/corpus/$target" \
       "tools/fuzz/corpus/$target" >"$out/$target.log" 2>&1; then
     passed=$((passed + 1))
     echo "fuzz: $target: clean after $((SECONDS - start)) s: $(grep -E '^stat::number_of_executed_units' "$out/$target.log" | awk '{print $2}') executions, $(grep -oE 'cov: [0-9]+' "$out/$target.log" | tail -n 1)" >&2
