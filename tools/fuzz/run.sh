@@ -52,13 +52,20 @@ sources=(autograd/*.cc ops/*.cc nn/*.cc optim/*.cc recsys/*.cc recsys/models/*.c
          recsys/cli/parse.cc)
 
 mkdir -p "$out/obj" "$out/artifacts"
+# Objects are named by a hash of what they are built from (the flags, every header, the
+# source), not by timestamps: a fresh clone (CI's) has new timestamps on every file but reuses
+# the objects of an earlier run when nothing changed, and any header change rebuilds them all.
+headers_key=$( { printf '%s\n' "${flags[*]}"; find autograd ops nn optim recsys -name '*.h' | sort |
+  xargs cat; } | sha256sum | cut -c1-16)
 objects=()
 for src in "${sources[@]}"; do
-  obj="$out/obj/${src//\//_}.o"
+  key=$(cat <(echo "$headers_key") "$src" | sha256sum | cut -c1-16)
+  base="$out/obj/${src//\//_}"
+  obj="$base.$key.o"
   objects+=("$obj")
-  # Rebuild when the source or any header of the repository is newer than the object.
-  if [[ ! -f "$obj" || -n "$(find "$src" autograd ops nn optim recsys -name '*.h' -newer "$obj" -print -quit 2>/dev/null)" || "$src" -nt "$obj" ]]; then
-    clang++-14 "${flags[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj" &
+  if [[ ! -f "$obj" ]]; then
+    rm -f "$base".*.o  # this source's stale objects
+    clang++-14 "${flags[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj.tmp" && mv "$obj.tmp" "$obj" &
     while (( $(jobs -rp | wc -l) >= 2 )); do wait -n; done
   fi
 done
