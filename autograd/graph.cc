@@ -86,10 +86,18 @@ bool GradSink::wants(size_t i) const {
   return in && needs_grad(*in);
 }
 
+bool GradSink::aliases_grad_out(const Tensor& t) const {
+  return grad_out_ && grad_out_->defined() && t.defined() &&
+         t.impl()->storage == grad_out_->impl()->storage;
+}
+
 Tensor& GradSink::dense(size_t i) {
   TensorImpl& in = *node_->inputs_.at(i);
   Tensor& slot = in.grad_fn ? in.grad_fn->grad_ : in.grad_dense;
   if (!slot.defined()) slot = zeros(in.shape);
+  // The caller writes into the slot; if it adopted the output gradient (same input used
+  // twice by one op), writing would change what the closure is still reading.
+  else if (aliases_grad_out(slot)) slot = slot.clone();
   return slot;
 }
 
@@ -99,11 +107,33 @@ void GradSink::add(size_t i, Tensor g) {
   check_grad_shape(node_->op(), i, in.shape, g.shape());
   Tensor& slot = in.grad_fn ? in.grad_fn->grad_ : in.grad_dense;
   if (!slot.defined()) {
-    // Adopt a fresh buffer; copy one that something else (another input's slot, a saved
-    // tensor) also holds, since the slot is later accumulated into in place.
-    const bool exclusive = g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1;
-    slot = exclusive ? g : g.clone();
-    if (slot.shape() != in.shape) slot.impl()->shape = in.shape;
+    // The slot is later accumulated into in place, so it may adopt g's storage only when no
+    // one else can see it. Holders the counts include: `g` itself; and, when g is (a reshape
+    // of) the output gradient, the engine's handle, which dies when the closure returns.
+    // Anything more (another slot that adopted it, a tensor the closure kept) forces a copy.
+    const bool passed_through = aliases_grad_out(g);
+    const long impl_holders =
+        passed_through && g.impl() == grad_out_->impl() ? 2 : 1;  // g (+ the engine's handle)
+    const long storage_holders =
+        passed_through && g.impl() != grad_out_->impl() ? 2 : 1;  // g's impl (+ the engine's)
+    const bool exclusive =
+        g.impl_ptr().use_count() == impl_holders &&
+        g.impl()->storage.use_count() == storage_holders &&
+        (!passed_through || g.impl() == grad_out_->impl() ||
+         grad_out_->impl_ptr().use_count() == 1);
+    slot = exclusive ? std::move(g) : g.clone();
+    if (slot.shape() != in.shape) {
+      if (slot.impl_ptr().use_count() > 1) slot = Tensor(std::make_shared<TensorImpl>(*slot.impl()));
+      slot.impl()->shape = in.shape;
+    }
+    return;
+  }
+  if (aliases_grad_out(slot)) {
+    // The slot adopted the output gradient earlier in this closure (an input used twice):
+    // sum out of place so the gradient the closure reads stays intact.
+    Tensor sum = slot.clone();
+    detail::add_into(sum, g);
+    slot = std::move(sum);
     return;
   }
   detail::add_into(slot, g);
@@ -137,7 +167,7 @@ class Engine {
     for (const auto& node : order) {
       Tensor g = take_gradient(*node);
       if (g.defined()) {
-        GradSink sink(node.get());
+        GradSink sink(node.get(), &g);
         if (anomaly) sparse_parts_before = sparse_part_counts(*node);
         detail::BackwardMark profiled(node->op());
         node->backward_(g, sink);

@@ -23,16 +23,22 @@ class GradSink {
   bool wants(size_t i) const;
   /// A zero-initialised buffer shaped like input `i`, to accumulate into (e.g. sgemm beta=1).
   Tensor& dense(size_t i);
-  /// Adds `g` (shaped like input `i`) to its gradient; adopts g's storage when nothing else
-  /// holds it and no gradient has arrived yet, so a fresh result is not copied.
+  /// Adds `g` (shaped like input `i`) to its gradient. When no gradient has arrived yet, g's
+  /// storage is adopted instead of copied if nothing else can see it: a fresh result, or the
+  /// node's own output gradient passed straight through (add, reshape), which the engine drops
+  /// once the closure returns. While the closure runs, that output gradient is never written
+  /// through a slot that adopted it (such a slot is re-allocated before it is accumulated into).
   void add(size_t i, Tensor g);
   /// Adds a row-sparse gradient to input `i` (a [rows, ...] table).
   void add_sparse(size_t i, RowSparseGrad g);
 
  private:
   friend class Engine;
-  explicit GradSink(Node* node) : node_(node) {}
+  GradSink(Node* node, const Tensor* grad_out) : node_(node), grad_out_(grad_out) {}
+  // True when `t` shares the storage of the output gradient the running closure reads.
+  bool aliases_grad_out(const Tensor& t) const;
   Node* node_;
+  const Tensor* grad_out_;  // the engine's handle to the closure's output gradient
 };
 
 using BackwardFn = std::function<void(const Tensor& grad_out, GradSink& sink)>;

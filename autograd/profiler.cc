@@ -51,6 +51,14 @@ void profile_forward(const char* op) {
   s.mark_ms = now;
 }
 
+}  // namespace detail
+
+void profile_mark(const char* what) {
+  if (detail::t_profile) detail::profile_forward(what);
+}
+
+namespace detail {
+
 void profile_pass_begin() {
   ProfileState& s = *t_profile;
   if (s.pass_depth++ > 0) return;

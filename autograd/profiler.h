@@ -15,8 +15,9 @@
 //    first, so it is charged only the tail after its last inner op (fused ops, which record
 //    once, are charged in full); (3) an op that returns without calling record() is charged to
 //    the next op; (4) ops run on other threads are not seen.
-//  - Time after the last mark (an optimizer step that calls no op, the end of the step) and
-//    before each backward pass is `other` time, so ops + engine + other = the wall time.
+//  - Time after the last mark (the end of the step) and before each backward pass is `other`
+//    time, so ops + engine + other = the wall time. Work that is not an op can name itself
+//    with profile_mark() (Optimizer::step does: its row is "(optimizer step)").
 //
 // Cost when no Profiler is active: one thread-local load and branch per record() and per
 // backward closure. When active: a clock read per forward op (two per backward closure) and a
@@ -79,6 +80,12 @@ class Profiler {
 /// Runs `step` (e.g. one training step: loss, backward, optimizer) under a Profiler on this
 /// thread and returns its table.
 ProfileTable profile_step(const std::function<void()>& step);
+
+/// Charges the time since the previous mark to a row named `what`, as an op's forward would be
+/// (a forward call of `what`). Work that calls no op, such as an optimizer's update loop, calls
+/// this at its end so that its time is not charged to the next op (limit (1) above). `what`
+/// must outlive the profile (a string literal). One branch when no Profiler is active.
+void profile_mark(const char* what);
 
 namespace detail {
 

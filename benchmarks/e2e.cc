@@ -4,9 +4,15 @@
 //   bazel run -c opt //benchmarks:all -- --out results/e2e
 //   ... --threads 1,2             thread counts (both sides get the same)
 //   ... --models bpr,ease         a subset (default: every model; see e2e_report.cc)
-//   ... --epochs N                the same N epochs for every iterative model (default: 2 or 3)
+//   ... --epochs N                the same N epochs for every iterative model (default: 1 or 2)
 //   ... --rounds R                recgrad then PyTorch, R times per model and thread count
 //   ... --quick                   tiny synthetic data, 2 epochs, 1 thread: a smoke run
+//   ... --ops-min-time S          --benchmark_min_time of ops_bench/layers_bench (0: skip them)
+//
+// First the op benchmarks (//benchmarks:ops_bench and layers_bench, at the run's thread counts
+// and a short --benchmark_min_time): each op beside its machine peak and the issue's target.
+// Then every model; a model short of 2x PyTorch's speed (or above its memory) is profiled with
+// `recgrad profile` on the same data and threads, and the report names its top ops.
 //
 // Data: the experiment's split is written once by `recgrad export` (dense ids, TSV), and the
 // peers (benchmarks/torch/<model>.py, Debian's /usr/bin/python3 with python3-torch) read those
@@ -19,11 +25,13 @@
 // outside; its JSON gives per-epoch seconds and examples, the test metric and the evaluation
 // time. Throughput is the median examples/s over the epochs after the first of every round.
 // PyTorch runs with OPENBLAS_CORETYPE=Haswell (the kernel recgrad picks on this AVX2 machine;
-// Debian's DYNAMIC_ARCH OpenBLAS may otherwise fall back to a generic one) and
-// OPENBLAS_NUM_THREADS=--torch-blas-threads (default 1).
+// Debian's DYNAMIC_ARCH OpenBLAS may otherwise fall back to a generic one),
+// OPENBLAS_NUM_THREADS=--torch-blas-threads (default 1) and OMP_WAIT_POLICY=PASSIVE
+// (--torch-wait-policy; idle OpenMP workers must not spin on a shared machine).
 //
-// Writes OUT/results.json (every figure, machine and versions), OUT/results.md (the table) and
-// OUT/throughput.svg (the chart); runs' logs and JSON go to OUT/runs/.
+// Writes OUT/results.json (every figure, machine and versions, the ops and the profiles),
+// OUT/results.md (the tables) and OUT/throughput.svg (the chart); runs' logs and JSON go to
+// OUT/runs/.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -65,7 +73,10 @@ struct Options {
   std::string python = "/usr/bin/python3";
   std::string torch_dir;
   std::string torch_blas_threads = "1";
-  double timeout_minutes = 60;
+  std::string torch_wait_policy = "PASSIVE";  // OMP_WAIT_POLICY for the peers; "": libgomp's
+  double timeout_minutes = 6;
+  double ops_min_time = 0.05;  // --benchmark_min_time of the op benchmarks; 0 skips them
+  int profile_steps = 20;      // training steps `recgrad profile` sums for a model short of 2x
 };
 
 // ---- processes --------------------------------------------------------------------------------
@@ -189,6 +200,13 @@ std::string find_runfile(const std::string& flag, const char* argv0, const std::
   return "";
 }
 
+// "6 min", "2.5 min".
+std::string fixed_minutes(double minutes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g min", minutes);
+  return buf;
+}
+
 std::string load_average() {
   std::ifstream in("/proc/loadavg");
   std::string one;
@@ -278,11 +296,16 @@ json run_model(const Context& c, const ModelBench& m, int threads) {
   make_dirs(dir);
   const std::string blas =
       c.opts.torch_blas_threads == "match" ? std::to_string(threads) : c.opts.torch_blas_threads;
-  const std::vector<std::pair<std::string, std::string>> torch_env = {
+  std::vector<std::pair<std::string, std::string>> torch_env = {
       {"OPENBLAS_CORETYPE", "Haswell"},
       {"OPENBLAS_NUM_THREADS", blas},
       {"OMP_NUM_THREADS", std::to_string(threads)},
       {"MKL_NUM_THREADS", std::to_string(threads)}};
+  // libgomp's default lets idle OpenMP workers spin; on a shared, oversubscribed machine the
+  // spinning workers steal the cores the working ones need, and PyTorch at 2 threads ran 10x
+  // slower than at 1 here (BiasedMF: over 200 s an epoch instead of 21 s with PASSIVE).
+  if (!c.opts.torch_wait_policy.empty())
+    torch_env.push_back({"OMP_WAIT_POLICY", c.opts.torch_wait_policy});
   const double timeout = c.opts.timeout_minutes * 60;
   for (int round = 0; round < c.opts.rounds && built; ++round) {
     for (int side = 0; side < 2; ++side) {  // recgrad, then its peer
@@ -344,16 +367,88 @@ json run_model(const Context& c, const ModelBench& m, int threads) {
   return row;
 }
 
-// ---- the hook for the op benchmarks -------------------------------------------------------------
+// ---- op benchmarks ----------------------------------------------------------------------------
 
-// Op benchmarks, machine peaks (sgemm GFLOP/s, copy and gather bandwidth) and the per-op profile
-// of a training step are issue 7's other part (//benchmarks:ops_bench, layers_bench and the
-// profiler). This is where the one command runs them and folds their JSON into results.json;
-// until then it records that they were not run here.
-json op_benchmarks(const Context&) {
-  return {{"status",
-           "not run by //benchmarks:all yet: see //benchmarks:ops_bench and "
-           "//benchmarks:layers_bench (issue 7, op benchmarks)"}};
+// Runs //benchmarks:ops_bench and layers_bench (shipped as runfiles) at a short setting, with
+// the run's thread counts, and folds their --json output into results.json's "ops": each op
+// beside the peak that bounds it and the issue's target. --benchmark_min_time also sets how long
+// each peak is timed (benchmarks/harness.h), so the two together take a few minutes.
+json op_benchmarks(const Context& c, const char* argv0, const std::vector<int>& threads) {
+  json ops = {{"runs", json::array()}};
+  if (c.opts.ops_min_time <= 0) {
+    ops["status"] = "skipped (--ops-min-time 0)";
+    return ops;
+  }
+  std::string list;
+  for (int t : threads) list += (list.empty() ? "" : ",") + std::to_string(t);
+  char min_time[32];
+  std::snprintf(min_time, sizeof min_time, "%g", c.opts.ops_min_time);
+  std::string failures;
+  for (const char* binary : {"ops_bench", "layers_bench"}) {
+    const std::string path = find_runfile("", argv0, std::string("benchmarks/") + binary);
+    if (path.empty() || access(path.c_str(), X_OK) != 0) {
+      failures += std::string(failures.empty() ? "" : "; ") + binary + ": not found in runfiles";
+      continue;
+    }
+    const std::string out = c.out + "/runs/" + binary + ".json";
+    const std::string log = c.out + "/runs/" + binary + ".log";
+    std::remove(out.c_str());
+    std::remove(log.c_str());
+    std::fprintf(stderr, "[ops] %s --threads=%s --benchmark_min_time=%s ...", binary, list.c_str(),
+                 min_time);
+    std::fflush(stderr);
+    const Outcome o = run_logged({path, "--json", out, "--threads=" + list,
+                                  std::string("--benchmark_min_time=") + min_time},
+                                 {}, log, c.opts.timeout_minutes * 60);
+    std::fprintf(stderr, " %.1f s\n", o.seconds);
+    if (o.exit_code != 0 || !exists(out)) {
+      failures += std::string(failures.empty() ? "" : "; ") + binary + " failed (exit " +
+                  std::to_string(o.exit_code) + "): " + last_line(log) + " (log " + log + ")";
+      continue;
+    }
+    try {
+      json run = recgrad::bench::parse_op_benchmarks(read_text(out), out);
+      run["seconds"] = o.seconds;
+      ops["runs"].push_back(run);
+    } catch (const std::exception& e) {
+      failures += std::string(failures.empty() ? "" : "; ") + e.what();
+    }
+  }
+  ops["status"] = failures.empty() ? "Each benchmark ran for --benchmark_min_time=" +
+                                         std::string(min_time) + " s at threads " + list + "."
+                                   : failures;
+  return ops;
+}
+
+// ---- per-op profile of a model that falls short -------------------------------------------------
+
+// `recgrad profile` of one model on the run's data and thread count: where a training step goes
+// (after a warm-up epoch). Adds "profile" (the top ops) or "profile_error" to the row.
+void profile_row(const Context& c, const ModelBench& m, int threads, json& row) {
+  const std::string dir = c.out + "/runs/" + m.name + "/threads" + std::to_string(threads);
+  const std::string out = dir + "/profile.json", log = dir + "/profile.log";
+  std::remove(out.c_str());
+  std::remove(log.c_str());
+  std::vector<std::string> argv = {c.cli, "profile", "--model", m.name};
+  const auto& flags = c.flags[static_cast<int>(m.data)];
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.insert(argv.end(), {"--threads", std::to_string(threads), "--warmup-epochs", "1", "--steps",
+                           std::to_string(c.opts.profile_steps), "--json", out});
+  std::fprintf(stderr, "[%s, %d thread%s] profile ...", m.name.c_str(), threads,
+               threads == 1 ? "" : "s");
+  std::fflush(stderr);
+  const Outcome o = run_logged(argv, {}, log, c.opts.timeout_minutes * 60);
+  std::fprintf(stderr, " %.1f s\n", o.seconds);
+  if (o.exit_code != 0 || !exists(out)) {
+    row["profile_error"] = "recgrad profile failed (exit " + std::to_string(o.exit_code) +
+                           "): " + last_line(log) + " (log " + log + ")";
+    return;
+  }
+  try {
+    row["profile"] = recgrad::bench::parse_profile(read_text(out), 5, out);
+  } catch (const std::exception& e) {
+    row["profile_error"] = e.what();
+  }
 }
 
 }  // namespace
@@ -368,7 +463,7 @@ int main(int argc, char** argv) {
       "--threads", [&](const std::string& v) { o.threads = v, threads_given = true; },
       "comma-separated thread counts, both sides (default 1,2; --quick: 1)");
   app.add_option("--models", o.models, "comma-separated models (default: all)");
-  app.add_option("--epochs", o.epochs, "epochs for every iterative model (default: 2 or 3 each)")
+  app.add_option("--epochs", o.epochs, "epochs for every iterative model (default: 1 or 2 each)")
       ->check(CLI::PositiveNumber);
   app.add_option("--rounds", o.rounds, "recgrad-then-PyTorch rounds per model and thread count")
       ->capture_default_str()
@@ -387,7 +482,22 @@ int main(int argc, char** argv) {
   app.add_option("--torch-blas-threads", o.torch_blas_threads,
                  "OPENBLAS_NUM_THREADS for PyTorch: a number, or 'match' for the thread count")
       ->capture_default_str();
-  app.add_option("--timeout", o.timeout_minutes, "minutes before a run is killed")
+  app.add_option("--torch-wait-policy", o.torch_wait_policy,
+                 "OMP_WAIT_POLICY for PyTorch (PASSIVE: idle OpenMP workers sleep instead of "
+                 "spinning, which a loaded machine needs); \"\" leaves libgomp's default")
+      ->capture_default_str();
+  app.add_option("--timeout", o.timeout_minutes,
+                 "minutes before a run is killed (the row then says so); keeps a full run near "
+                 "20 minutes when one side crawls on a loaded machine")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--ops-min-time", o.ops_min_time,
+                 "--benchmark_min_time (s) of the op benchmarks (ops_bench, layers_bench); 0 "
+                 "skips them")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--profile-steps", o.profile_steps,
+                 "training steps profiled for each model short of 2x (or of PyTorch's memory)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
@@ -516,7 +626,10 @@ int main(int argc, char** argv) {
     setup["quick"] = o.quick;
     setup["pytorch_env"] = {{"OPENBLAS_CORETYPE", "Haswell"},
                             {"OPENBLAS_NUM_THREADS", blas},
-                            {"OMP_NUM_THREADS", "the thread count"}};
+                            {"OMP_NUM_THREADS", "the thread count"},
+                            {"OMP_WAIT_POLICY", o.torch_wait_policy.empty()
+                                                    ? std::string("(libgomp's default)")
+                                                    : o.torch_wait_policy}};
     setup["description"] =
         "Data: " + (described[0].empty() ? std::string("—") : described[0]) +
         "; sequential models: " + (described[1].empty() ? std::string("—") : described[1]) +
@@ -528,7 +641,11 @@ int main(int argc, char** argv) {
         "thread count; examples/s is the median over the epochs after the first (closed-form "
         "models: training rows per second of fit). recgrad trains with --no-validation. "
         "PyTorch: OPENBLAS_CORETYPE=Haswell, OPENBLAS_NUM_THREADS=" +
-        blas + ", torch.set_num_threads(threads). Quality: test " +
+        blas +
+        (o.torch_wait_policy.empty() ? std::string()
+                                     : ", OMP_WAIT_POLICY=" + o.torch_wait_policy) +
+        ", torch.set_num_threads(threads). Runs longer than " + fixed_minutes(o.timeout_minutes) +
+        " are stopped (--timeout). Quality: test " +
         "NDCG@10 (full ranking, train and "
         "valid items masked) or RMSE for rating models, equal within " +
         recgrad::bench::describe(recgrad::bench::tolerance_for("NDCG@10")) +
@@ -537,18 +654,27 @@ int main(int argc, char** argv) {
         "process (wait4), the Python interpreter and libraries included.";
 
     json rows = json::array();
+    json ops = {{"status", "not run yet"}, {"runs", json::array()}};
     auto write_all = [&]() {
       json m = machine;
       m["load_after"] = load_average();
-      const json results = {
-          {"machine", m}, {"setup", setup}, {"rows", rows}, {"ops", op_benchmarks(c)}};
+      const json results = {{"machine", m}, {"setup", setup}, {"rows", rows}, {"ops", ops}};
       write_text(c.out + "/results.json", results.dump(2) + "\n");
       write_text(c.out + "/results.md", recgrad::bench::markdown_report(results));
       write_text(c.out + "/throughput.svg", recgrad::bench::throughput_svg(results));
     };
+    // The op benchmarks first, on a machine not yet warmed by a model's run.
+    if (!o.quick) {
+      ops = op_benchmarks(c, argv[0], thread_counts);
+      write_all();
+    } else {
+      ops["status"] = "skipped under --quick";
+    }
     for (const ModelBench& m : models)
       for (int t : thread_counts) {
-        rows.push_back(run_model(c, m, t));
+        json row = run_model(c, m, t);
+        if (recgrad::bench::needs_profile(row)) profile_row(c, m, t, row);
+        rows.push_back(row);
         write_all();  // after every row, so an interrupted run keeps what it measured
       }
     write_all();

@@ -1,11 +1,13 @@
 #include "benchmarks/e2e_report.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <map>
 #include <sstream>
+#include <utility>
 
 #include "autograd/error.h"
 
@@ -82,17 +84,17 @@ const std::vector<ModelBench>& benchmark_models() {
       {"pop", DataKind::kGeneral, true, "NDCG@10", 0},
       {"itemknn", DataKind::kGeneral, true, "NDCG@10", 0},
       {"ease", DataKind::kGeneral, true, "NDCG@10", 0},
-      {"bpr", DataKind::kGeneral, false, "NDCG@10", 3},
-      {"biasedmf", DataKind::kGeneral, false, "RMSE", 2},
+      {"bpr", DataKind::kGeneral, false, "NDCG@10", 2},
+      {"biasedmf", DataKind::kGeneral, false, "RMSE", 1},
       {"neumf", DataKind::kGeneral, false, "NDCG@10", 1},  // 15,800 batches an epoch
-      {"autorec", DataKind::kGeneral, false, "RMSE", 3},
-      {"multdae", DataKind::kGeneral, false, "NDCG@10", 3},
-      {"multvae", DataKind::kGeneral, false, "NDCG@10", 3},
-      {"cdae", DataKind::kGeneral, false, "NDCG@10", 3},
+      {"autorec", DataKind::kGeneral, false, "RMSE", 2},
+      {"multdae", DataKind::kGeneral, false, "NDCG@10", 2},
+      {"multvae", DataKind::kGeneral, false, "NDCG@10", 2},
+      {"cdae", DataKind::kGeneral, false, "NDCG@10", 2},
       {"cfgan", DataKind::kGeneral, false, "NDCG@10", 2},
       {"caser", DataKind::kSequential, false, "NDCG@10", 1},  // 1,850 batches an epoch
-      {"gru4rec", DataKind::kSequential, false, "NDCG@10", 2},
-      {"sasrec", DataKind::kSequential, false, "NDCG@10", 2},
+      {"gru4rec", DataKind::kSequential, false, "NDCG@10", 1},
+      {"sasrec", DataKind::kSequential, false, "NDCG@10", 1},
   };
   return models;
 }
@@ -359,6 +361,22 @@ std::string markdown_report(const json& results) {
   md << "At least 2x PyTorch's throughput at every thread count: "
      << (reach.empty() ? "none" : reach) << ". Short of 2x: " << (miss.empty() ? "none" : miss)
      << ".\n";
+  // Where the models short of a target spend a training step.
+  bool profile_header = false;
+  for (const json& r : results["rows"]) {
+    if (!r.contains("profile") && !r.contains("profile_error")) continue;
+    if (!profile_header) {
+      md << "\nWhere the models short of 2x (or using more memory) spend a training step, from "
+            "`recgrad profile` on the same data and threads (top ops, forward and backward "
+            "apart, share of the profiled steps' wall time):\n\n";
+      profile_header = true;
+    }
+    md << "- " << r.value("model", std::string("?")) << ", " << r.value("threads", 0)
+       << (r.value("threads", 0) == 1 ? " thread: " : " threads: ")
+       << (r.contains("profile") ? describe_profile(r["profile"])
+                                 : "no profile (" + r["profile_error"].get<std::string>() + ")")
+       << "\n";
+  }
   if (!notes.empty()) {
     md << "\nNot measured:\n\n";
     for (const auto& [reason, threads] : notes) {
@@ -368,6 +386,7 @@ std::string markdown_report(const json& results) {
          << (threads.size() == 1 && threads[0] == 1 ? " thread" : " threads") << ")\n";
     }
   }
+  if (results.contains("ops")) md << "\n" << ops_markdown(results["ops"]);
   return md.str();
 }
 
@@ -474,6 +493,191 @@ std::string throughput_svg(const json& results) {
     }
   svg << "</svg>\n";
   return svg.str();
+}
+
+// ---- op benchmarks ----------------------------------------------------------------------------
+
+namespace {
+
+// A field of an object that must be there with the given JSON type.
+const json& field(const json& j, const char* key, json::value_t type, const std::string& what) {
+  RECGRAD_CHECK(j.is_object() && j.contains(key), what, ": missing \"", key, "\"");
+  const json& v = j[key];
+  const bool ok = type == json::value_t::number_float ? v.is_number() : v.type() == type;
+  RECGRAD_CHECK(ok, what, ": \"", key, "\" is ", v.type_name(), ", expected ",
+                json(type).type_name());
+  return v;
+}
+
+// "matmul/2048x64x3706/NN/fwd/threads:2" -> ("matmul/2048x64x3706/NN/fwd", 2); 0 threads when
+// the name has no suffix.
+std::pair<std::string, int> split_threads(const std::string& name) {
+  const std::string key = "/threads:";
+  const size_t at = name.rfind(key);
+  if (at == std::string::npos) return {name, 0};
+  const std::string digits = name.substr(at + key.size());
+  const bool numeric = !digits.empty() && digits.size() < 6 &&
+                       std::all_of(digits.begin(), digits.end(), ::isdigit);
+  return numeric ? std::pair<std::string, int>{name.substr(0, at), std::stoi(digits)}
+                 : std::pair<std::string, int>{name, 0};
+}
+
+}  // namespace
+
+json parse_op_benchmarks(const std::string& text, const std::string& what) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw Error(what + ": not JSON: " + e.what());
+  }
+  RECGRAD_CHECK(j.is_object(), what, ": expected a JSON object, got ", j.type_name());
+  const auto str = json::value_t::string, num = json::value_t::number_float,
+             arr = json::value_t::array;
+  json out;
+  out["binary"] = field(j, "binary", str, what);
+  out["timing"] = j.value("timing", std::string(""));
+  out["machine"] = j.value("machine", json::object());
+  out["peaks"] = j.contains("peaks") ? field(j, "peaks", arr, what) : json::array();
+  out["sections"] = json::array();
+  for (const json& sec : field(j, "sections", arr, what)) {
+    const std::string title = field(sec, "title", str, what + ": a section");
+    const std::string where = what + ": section \"" + title + "\"";
+    json rows = json::array();
+    for (const json& r : field(sec, "rows", arr, where)) {
+      const std::string full = field(r, "name", str, where + ": a row");
+      const std::string row_what = where + ": row \"" + full + "\"";
+      const auto [name, threads] = split_threads(full);
+      json row = {{"name", name},
+                  {"threads", threads},
+                  {"unit", field(r, "unit", str, row_what)},
+                  {"rate", field(r, "rate", num, row_what)},
+                  {"bound_rate", field(r, "bound_rate", num, row_what)},
+                  {"bound", field(r, "bound", str, row_what)},
+                  {"ratio", field(r, "ratio", num, row_what)}};
+      if (r.contains("target")) {
+        row["target"] = field(r, "target", num, row_what);
+        row["met"] = field(r, "met", json::value_t::boolean, row_what);
+      }
+      rows.push_back(row);
+    }
+    out["sections"].push_back({{"title", title}, {"rows", rows}});
+  }
+  return out;
+}
+
+TargetCount count_targets(const json& op_benchmarks) {
+  TargetCount c;
+  for (const json& sec : op_benchmarks.value("sections", json::array()))
+    for (const json& r : sec.value("rows", json::array()))
+      if (r.contains("met") && r["met"].is_boolean()) {
+        ++c.with_target;
+        c.met += r["met"].get<bool>() ? 1 : 0;
+      }
+  return c;
+}
+
+std::string ops_markdown(const json& ops) {
+  if (!ops.is_object()) return "";
+  std::ostringstream md;
+  md << "## Ops beside the machine's peaks\n\n";
+  const std::string status = ops.value("status", std::string(""));
+  if (!ops.contains("runs") || ops["runs"].empty()) {
+    md << "Not run: " << (status.empty() ? std::string("no results") : status) << "\n";
+    return md.str();
+  }
+  md << "Each op's rate beside the bound the machine's peaks set for the same work (sgemm at the "
+        "same shapes, STREAM copy or random row-gather bandwidth), measured in the same process "
+        "right after it; `% of bound` is bound time / our time. Issue 7's targets: matmul within "
+        "10% of raw sgemm, elementwise >= 60% of copy bandwidth, embedding forward/backward "
+        ">= 50% of gather bandwidth.";
+  if (!status.empty()) md << " " << status;
+  md << "\n";
+  for (const json& run : ops["runs"]) {
+    const TargetCount c = count_targets(run);
+    md << "\n### " << run.value("binary", std::string("?")) << " ("
+       << run.value("timing", std::string("")) << "; targets met: " << c.met << " of "
+       << c.with_target << ")\n";
+    for (const json& sec : run.value("sections", json::array())) {
+      if (sec.value("rows", json::array()).empty()) continue;
+      md << "\n" << sec.value("title", std::string("")) << "\n\n"
+         << "| op | threads | ours | bound | bound is | % of bound | target |\n"
+         << "|---|---|---|---|---|---|---|\n";
+      for (const json& r : sec["rows"]) {
+        const std::string unit = " " + r.value("unit", std::string(""));
+        std::string target = "—";
+        if (r.contains("target") && r["target"].is_number())
+          target = ">= " + fixed(100 * r["target"].get<double>(), 0) + "%: " +
+                   (r.value("met", false) ? "met" : "**missed**");
+        md << "| " << r.value("name", std::string("?")) << " | " << r.value("threads", 0) << " | "
+           << with_unit(get_or_nan(r, "rate"), 2, unit.c_str()) << " | "
+           << with_unit(get_or_nan(r, "bound_rate"), 2, unit.c_str()) << " | "
+           << r.value("bound", std::string("")) << " | "
+           << with_unit(100 * get_or_nan(r, "ratio"), 0, "%") << " | " << target << " |\n";
+      }
+    }
+  }
+  return md.str();
+}
+
+// ---- per-op profiles ---------------------------------------------------------------------------
+
+bool needs_profile(const json& row) {
+  if (row.value("closed_form", false)) return false;
+  const double speed = get_or_nan(row, "throughput_ratio");
+  const double memory = get_or_nan(row, "memory_ratio");
+  return (std::isfinite(speed) && speed < 2.0) || (std::isfinite(memory) && memory > 1.0);
+}
+
+json parse_profile(const std::string& text, size_t top, const std::string& what) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw Error(what + ": not JSON: " + e.what());
+  }
+  const auto num = json::value_t::number_float;
+  const json& p = field(j, "profile", json::value_t::object, what);
+  const double wall = field(p, "wall_ms", num, what + ": profile").get<double>();
+  RECGRAD_CHECK(wall > 0, what, ": profile: wall_ms is ", wall, ", expected > 0");
+  struct Entry {
+    std::string op, pass;
+    double ms;
+  };
+  std::vector<Entry> entries;
+  for (const json& o : field(p, "ops", json::value_t::array, what + ": profile")) {
+    const std::string op = field(o, "op", json::value_t::string, what + ": an op");
+    const std::string w = what + ": op \"" + op + "\"";
+    entries.push_back({op, "fwd", field(o, "forward_ms", num, w).get<double>()});
+    entries.push_back({op, "bwd", field(o, "backward_ms", num, w).get<double>()});
+  }
+  entries.push_back({"(backward engine)", "-", number(p, "engine_ms", 0, what + ": profile")});
+  entries.push_back({"(not in an op)", "-", number(p, "other_ms", 0, what + ": profile")});
+  // Largest first; ties by name then pass, so the order never depends on the input's.
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    if (a.ms != b.ms) return a.ms > b.ms;
+    return a.op != b.op ? a.op < b.op : a.pass < b.pass;
+  });
+  json out = {{"steps", j.value("steps", 0)},
+              {"examples", j.value("examples", 0)},
+              {"threads", j.value("threads", 0)},
+              {"wall_ms", wall},
+              {"top", json::array()}};
+  for (const Entry& e : entries) {
+    if (out["top"].size() >= top || e.ms <= 0) break;
+    out["top"].push_back({{"op", e.op}, {"pass", e.pass}, {"ms", e.ms}, {"share", e.ms / wall}});
+  }
+  return out;
+}
+
+std::string describe_profile(const json& profile) {
+  std::string out;
+  for (const json& e : profile.value("top", json::array())) {
+    const std::string pass = e.value("pass", std::string("-"));
+    out += (out.empty() ? "" : ", ") + e.value("op", std::string("?")) +
+           (pass == "-" ? "" : " " + pass) + " " + fixed(100 * get_or_nan(e, "share"), 0) + "%";
+  }
+  return out.empty() ? "no op time recorded" : out;
 }
 
 std::string cpu_model(const std::string& cpuinfo) {

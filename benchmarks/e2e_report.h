@@ -38,8 +38,9 @@ struct ModelBench {
 };
 
 /// Every model, in the table's order, with the epochs that keep a full run near 20 minutes on a
-/// 2-core machine: 3, 2 for the slow ones, 1 for NeuMF and Caser (epochs of thousands of batches,
-/// where the warm-up the first epoch carries is negligible); closed-form models have none.
+/// shared 2-core machine: 2 (the first is warm-up, the second measured), 1 for the models whose
+/// epochs hold thousands of batches (BiasedMF, NeuMF, Caser, GRU4Rec, SASRec: the warm-up the
+/// one epoch carries is small beside it); closed-form models have none.
 const std::vector<ModelBench>& benchmark_models();
 
 /// The models named in a comma-separated list ("" = all), in benchmark_models()'s order.
@@ -127,6 +128,45 @@ std::string markdown_report(const json& results);
 /// on a log scale (the models span several orders of magnitude); models without any figure are
 /// left out.
 std::string throughput_svg(const json& results);
+
+// ---- op benchmarks (ops_bench, layers_bench) ---------------------------------------------------
+
+/// Reads one op benchmark's --json output (benchmarks/harness.h: {"binary", "timing", "machine",
+/// "peaks", "sections": [{"title", "rows": [{"name", "unit", "rate", "bound_rate", "bound",
+/// "ratio", "target"?, "met"?}]}]}) into results.json's form: the same object, each row given
+/// its "threads" (from the name's "/threads:N" suffix, which is dropped from "name"). Throws
+/// recgrad::Error naming `what` when the text is not JSON or a field is missing or mistyped.
+json parse_op_benchmarks(const std::string& text, const std::string& what);
+
+/// Counts of an op results object (parse_op_benchmarks's form): rows with a target, and of
+/// those the ones that met it.
+struct TargetCount {
+  int with_target = 0;
+  int met = 0;
+};
+TargetCount count_targets(const json& op_benchmarks);
+
+/// The Markdown section of results["ops"] ({"status", "runs": [parse_op_benchmarks objects]}):
+/// one table per benchmark section, each op beside its bound, % of it and the target; "" when
+/// absent; a line saying why when it did not run.
+std::string ops_markdown(const json& ops);
+
+// ---- per-op profiles of models that fall short ------------------------------------------------
+
+/// Whether a row (comparison_json's form) gets a per-op profile: an iterative model whose speed
+/// ratio is below 2 or whose RSS ratio is above 1.
+bool needs_profile(const json& row);
+
+/// Reads `recgrad profile --json` output ({"model", "steps", "examples", "threads", "profile":
+/// {"wall_ms", "engine_ms", "other_ms", "ops": [{"op", "forward_ms", "backward_ms", ...}]}})
+/// and keeps its `top` largest entries, forward and backward counted apart: {"steps",
+/// "examples", "threads", "wall_ms", "top": [{"op", "pass": "fwd"|"bwd", "ms", "share"}]},
+/// share = ms / wall_ms. The engine's and non-op time are entries too ("(backward engine)",
+/// "(not in an op)", pass "-"). Throws recgrad::Error naming `what` on malformed input.
+json parse_profile(const std::string& text, size_t top, const std::string& what);
+
+/// "embedding bwd 41%, mul fwd 12%, ...": a parse_profile object in one line.
+std::string describe_profile(const json& profile);
 
 /// "AMD EPYC 7B13" from /proc/cpuinfo text (the first "model name"); "unknown" when absent.
 std::string cpu_model(const std::string& cpuinfo);

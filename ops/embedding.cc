@@ -113,6 +113,59 @@ Tensor embedding(const Tensor& table, const Ids& ids, EmbeddingOptions opts) {
                 });
 }
 
+Tensor embedding_dot(const Tensor& a, const Ids& a_ids, const Tensor& b, const Ids& b_ids) {
+  check_table("embedding_dot", a);
+  check_table("embedding_dot", b);
+  RECGRAD_CHECK(a.size(1) == b.size(1), "embedding_dot: tables ", a.shape(), " and ", b.shape(),
+                " have rows of different widths");
+  RECGRAD_CHECK(a_ids.shape.size() == 1 && b_ids.shape.size() == 1 &&
+                    a_ids.numel() == b_ids.numel(),
+                "embedding_dot: ids must be two 1-D lists of equal length, got shapes ",
+                a_ids.shape, " and ", b_ids.shape);
+  check_ids("embedding_dot", a_ids, a.size(0));
+  check_ids("embedding_dot", b_ids, b.size(0));
+  const int64_t n = a_ids.numel(), width = a.size(1);
+  Tensor out = Tensor::empty({n});
+  {
+    const float* pa = a.data();
+    const float* pb = b.data();
+    const int64_t* ia = a_ids.values.data();
+    const int64_t* ib = b_ids.values.data();
+    float* y = out.data();
+    // Each dot is summed in index order whatever the thread count.
+    detail::parallel_for(n, std::max<int64_t>(1, detail::kGrainCheap / std::max<int64_t>(width, 1)),
+                         [&](int64_t lo, int64_t hi) {
+                           for (int64_t p = lo; p < hi; ++p) {
+                             const float* ra = pa + ia[p] * width;
+                             const float* rb = pb + ib[p] * width;
+                             float acc = 0;
+                             for (int64_t j = 0; j < width; ++j) acc += ra[j] * rb[j];
+                             y[p] = acc;
+                           }
+                         });
+  }
+  // The tables are read in backward as they were in forward: the optimizer updates them only
+  // after backward returns.
+  return record("embedding_dot", out, {a, b},
+                [a, b, ia = a_ids.values, ib = b_ids.values, width](const Tensor& dy,
+                                                                     GradSink& g) {
+                  const float* pdy = dy.data();
+                  auto weight = [&](int64_t p) { return pdy[p]; };
+                  if (g.wants(0)) {
+                    const float* pb = b.data();
+                    g.add_sparse(0, sparse_rows(detail::group_ids(ia), width,
+                                                [&](int64_t p) { return pb + ib[p] * width; },
+                                                weight));
+                  }
+                  if (g.wants(1)) {
+                    const float* pa = a.data();
+                    g.add_sparse(1, sparse_rows(detail::group_ids(ib), width,
+                                                [&](int64_t p) { return pa + ia[p] * width; },
+                                                weight));
+                  }
+                });
+}
+
 Tensor embedding_bag(const Tensor& table, const Ids& ids, const std::vector<int64_t>& offsets,
                      BagMode mode) {
   check_table("embedding_bag", table);

@@ -19,6 +19,14 @@ struct EmbeddingOptions {
 /// y[p, :] = table[ids[p], :].  table [N,D], ids of shape S -> S + [D].
 Tensor embedding(const Tensor& table, const Ids& ids, EmbeddingOptions opts = {});
 
+/// y[p] = <a[a_ids[p], :], b[b_ids[p], :]>: the dot products of looked-up row pairs, as in
+/// matrix factorisation's score(u, i) = <P_u, Q_i>.  a [Na,D], b [Nb,D], a_ids and b_ids of
+/// equal length B -> [B]. Equal to sum(mul(embedding(a, a_ids), embedding(b, b_ids)), {1})
+/// without the [B,D] lookups, products and their gradients; both gradients are row-sparse
+/// (d a[r] = Σ dy[p]·b[b_ids[p]] over positions p with a_ids[p] == r, summed in position
+/// order). a and b may be the same table.
+Tensor embedding_dot(const Tensor& a, const Ids& a_ids, const Tensor& b, const Ids& b_ids);
+
 enum class BagMode { kSum, kMean };
 
 /// Pooled lookups over a jagged batch of bags, given as values + offsets:

@@ -30,8 +30,23 @@ AdamCoefs coefs(const AdamOptions& o, bool decoupled, const ParamGroup& group, i
 
 // The whole update for n consecutive elements. Shared by the dense and the sparse paths, so a
 // sparse step over rows equals the dense step bit for bit. ~15 flops with a sqrt and a divide
-// per element: the "expensive" grain.
-void adam_span(float* p, const float* g, float* m, float* v, int64_t n, const AdamCoefs& c) {
+// per element: the "expensive" grain. The loops vectorise (optim/BUILD builds with
+// -fno-math-errno, without which GCC keeps sqrt scalar to set errno, and the pointers do not
+// alias); vsqrtps and vdivps round exactly as their scalar forms, so the result does not
+// depend on how many elements a span has. The plain-Adam case (no L2, no decoupled decay) is
+// its own loop: BPR and the other sparse models take it every step.
+void adam_span(float* __restrict p, const float* __restrict g, float* __restrict m,
+               float* __restrict v, int64_t n, const AdamCoefs& coefs) {
+  const AdamCoefs c = coefs;  // locals: stores through p cannot change them
+  if (c.l2 == 0 && c.decay == 1) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float gi = g[i];
+      m[i] = c.beta1 * m[i] + c.one_minus_beta1 * gi;
+      v[i] = c.beta2 * v[i] + c.one_minus_beta2 * gi * gi;
+      p[i] -= c.step_size * m[i] / (std::sqrt(v[i]) * c.inv_sqrt_bc2 + c.eps);
+    }
+    return;
+  }
   for (int64_t i = 0; i < n; ++i) {
     float gi = g[i];
     if (c.l2 != 0) gi += c.l2 * p[i];        // skipped at 0, as in PyTorch (inf·0)

@@ -48,9 +48,9 @@ int64_t BprMf::batch_examples(int64_t index) const {
 
 Tensor BprMf::loss(int64_t index) {
   const TripleBatch b = loader_->batch(index);
-  const Tensor u = embedding(users_, b.users);                                   // [B, d]
-  const Tensor pos = sum(mul(u, embedding(items_, b.pos_items)), {1});           // [B]
-  const Tensor neg = sum(mul(u, embedding(items_, b.neg_items)), {1});           // [B]
+  // <P_u, Q_i> fused (ops/embedding.h): no [B, d] lookups, products or their gradients.
+  const Tensor pos = embedding_dot(users_, b.users, items_, b.pos_items);  // [B]
+  const Tensor neg = embedding_dot(users_, b.users, items_, b.neg_items);  // [B]
   return bpr_loss(pos, neg);
 }
 

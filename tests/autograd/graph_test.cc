@@ -166,3 +166,83 @@ TEST_CASE("row-sparse gradients: parts are coalesced in arrival order and densif
   CHECK(g.values.to_vector() == std::vector<float>{3, 4, 11, 22});
   CHECK(table.grad().to_vector() == std::vector<float>{0, 0, 3, 4, 0, 0, 11, 22, 0, 0});
 }
+
+namespace {
+
+// y = x, whose backward passes its output gradient through unchanged (as add, add_bias and
+// reshape do) and remembers which buffer it received, so tests can see whether it was copied.
+Tensor pass_through(const Tensor& x, const float** seen) {
+  Tensor out = x.clone();
+  return record("pass_through", out, {x}, [seen](const Tensor& g, GradSink& s) {
+    *seen = g.data();
+    s.add(0, g);
+  });
+}
+
+// y = a + b, whose backward also checks that its output gradient is unchanged after both adds
+// (both may route it to the same slot when a and b are one tensor).
+Tensor plus_checked(const Tensor& a, const Tensor& b, bool* intact) {
+  Tensor out = Tensor::empty(a.shape());
+  for (int64_t i = 0; i < a.numel(); ++i) out.data()[i] = a.data()[i] + b.data()[i];
+  return record("plus_checked", out, {a, b}, [intact](const Tensor& g, GradSink& s) {
+    const std::vector<float> before = g.to_vector();
+    s.add(0, g);
+    s.add(1, g);
+    *intact = g.to_vector() == before;
+  });
+}
+
+}  // namespace
+
+TEST_CASE("GradSink: a passed-through gradient is adopted, not copied") {
+  Tensor x = tensor({1.f, 2.f, 3.f}, {3}).set_requires_grad();
+  const float* seen_outer = nullptr;
+  const float* seen_inner = nullptr;
+  Tensor y = pass_through(pass_through(x, &seen_inner), &seen_outer);
+  y.backward(tensor({4.f, 5.f, 6.f}, {3}));
+  REQUIRE(seen_outer != nullptr);
+  // The outer node's gradient (the engine's copy of the one passed to backward) travels
+  // through the inner node into x.grad without a copy.
+  CHECK(seen_inner == seen_outer);
+  CHECK(x.grad().data() == seen_outer);
+  CHECK(x.grad().to_vector() == std::vector<float>{4.f, 5.f, 6.f});
+}
+
+TEST_CASE("GradSink: one gradient sent to two inputs gives each its own buffer") {
+  Tensor a = tensor({1.f, 2.f}, {2}).set_requires_grad();
+  Tensor b = tensor({3.f, 4.f}, {2}).set_requires_grad();
+  bool intact = false;
+  plus_checked(a, b, &intact).backward(tensor({1.f, 1.f}, {2}));
+  CHECK(intact);
+  CHECK(a.grad().data() != b.grad().data());
+  a.grad().data()[0] = 100.f;  // writing one gradient must not show through the other
+  CHECK(b.grad().to_vector() == std::vector<float>{1.f, 1.f});
+}
+
+TEST_CASE("GradSink: an input used twice sums both without changing the gradient being read") {
+  Tensor x = tensor({1.f, 2.f}, {2}).set_requires_grad();
+  bool intact = false;
+  plus_checked(x, x, &intact).backward(tensor({3.f, 5.f}, {2}));
+  CHECK(intact);
+  CHECK(x.grad().to_vector() == std::vector<float>{6.f, 10.f});
+}
+
+TEST_CASE("GradSink: an adopted gradient accumulates over passes and retain_graph") {
+  Tensor x = tensor({1.f, 2.f}, {2}).set_requires_grad();
+  const float* seen = nullptr;
+  Tensor y = pass_through(x, &seen);
+  const Tensor g = tensor({1.f, 2.f}, {2});
+  y.backward(g, /*retain_graph=*/true);
+  y.backward(g);
+  CHECK(x.grad().to_vector() == std::vector<float>{2.f, 4.f});
+  CHECK(g.to_vector() == std::vector<float>{1.f, 2.f});  // the caller's gradient is untouched
+  // A diamond: both paths reach x; the second contribution is added to the adopted first.
+  Tensor z = tensor({1.f, 1.f}, {2}).set_requires_grad();
+  const float* s1 = nullptr;
+  const float* s2 = nullptr;
+  bool intact = false;
+  plus_checked(pass_through(z, &s1), pass_through(z, &s2), &intact)
+      .backward(tensor({7.f, 9.f}, {2}));
+  CHECK(intact);
+  CHECK(z.grad().to_vector() == std::vector<float>{14.f, 18.f});
+}

@@ -155,3 +155,43 @@ TEST_CASE("profiler: the table prints and serialises every op") {
         std::string::npos);
   CHECK(json.find("\"wall_ms\":7.0000") != std::string::npos);
 }
+
+TEST_CASE("profiler: profile_mark charges non-op work to its own row, not the next op") {
+  FakeClock clock;
+  Tensor x = tensor({1, 2}).set_requires_grad();
+  const ProfileTable t = profile_step([&] {
+    for (int step = 0; step < 2; ++step) {
+      total(scale(x, 2.f, /*fwd_ms=*/1, /*bwd_ms=*/1)).backward();
+      g_now += 40;  // an optimizer's update loop: no op
+      profile_mark("(optimizer step)");
+    }
+  });
+  const OpProfile* opt = t.find("(optimizer step)");
+  REQUIRE(opt != nullptr);
+  CHECK(opt->forward_calls == 2);
+  CHECK(opt->forward_ms == 80);
+  CHECK(opt->backward_calls == 0);
+  CHECK(t.find("scale")->forward_ms == 2);  // 1 ms per step: the optimizer's 40 went elsewhere
+  CHECK(t.other_ms == 0);
+  double sum = t.engine_ms + t.other_ms;
+  for (const OpProfile& op : t.ops) sum += op.total_ms();
+  CHECK(sum == t.wall_ms);
+  profile_mark("(outside)");  // no profiler: nothing happens
+  CHECK(detail::t_profile == nullptr);
+}
+
+TEST_CASE("profiler: ops run inside a backward closure count as that closure's time") {
+  FakeClock clock;
+  Tensor x = tensor({1, 2}).set_requires_grad();
+  const ProfileTable t = profile_step([&] {
+    Tensor y = scale(x, 2.f, /*fwd_ms=*/1, /*bwd_ms=*/1);
+    Tensor out = Tensor::empty(y.shape());
+    for (int64_t i = 0; i < y.numel(); ++i) out.data()[i] = y.data()[i];
+    record("outer", out, {y}, [](const Tensor& g, GradSink& s) {
+      s.add(0, scale(g, 1.f, /*fwd_ms=*/5));  // an op inside the closure, 5 ms
+    }).backward(tensor({1, 1}));
+  });
+  CHECK(t.find("outer")->backward_ms == 5);
+  CHECK(t.find("scale")->forward_calls == 1);  // the inner call is not a forward of its own
+  CHECK(t.find("scale")->forward_ms == 1);
+}

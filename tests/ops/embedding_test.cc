@@ -7,6 +7,8 @@
 #include "autograd/generator.h"
 #include "autograd/gradcheck.h"
 #include "autograd/graph.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
 #include "ops/shape.h"
 
 using namespace recgrad;
@@ -215,4 +217,44 @@ TEST_CASE("embedding_bag: bad offsets and ids are reported") {
       recgrad::Error);
   CHECK_THROWS_WITH_AS(embedding_bag(t, Ids({0, 1}, {1, 2}), {0}, BagMode::kSum),
                        doctest::Contains("ids must be 1-D"), recgrad::Error);
+}
+
+TEST_CASE("embedding_dot: equals sum(mul(embedding, embedding)) with the same gradients") {
+  Generator gen(5);
+  const Ids ua({2, 0, 2, 1, 2}), ib({3, 3, 0, 1, 4});
+  Tensor p = randn({3, 4}, gen).set_requires_grad();
+  Tensor q = randn({5, 4}, gen).set_requires_grad();
+  Tensor p2 = p.detach().clone().set_requires_grad();
+  Tensor q2 = q.detach().clone().set_requires_grad();
+  const Tensor dy = randn({5}, gen);
+  const Tensor fused = embedding_dot(p, ua, q, ib);
+  const Tensor composite = sum(mul(embedding(p2, ua), embedding(q2, ib)), {1});
+  REQUIRE(fused.shape() == Shape{5});
+  for (int64_t i = 0; i < 5; ++i) CHECK(fused.data()[i] == doctest::Approx(composite.data()[i]));
+  fused.backward(dy);
+  composite.backward(dy);
+  REQUIRE(p.has_sparse_grad());  // only the looked-up rows: 0, 1, 2 of P; 0, 1, 3, 4 of Q
+  CHECK(p.sparse_grad().rows == std::vector<int64_t>{0, 1, 2});
+  CHECK(q.sparse_grad().rows == std::vector<int64_t>{0, 1, 3, 4});
+  const auto gp = p.grad().to_vector(), gp2 = p2.grad().to_vector();
+  const auto gq = q.grad().to_vector(), gq2 = q2.grad().to_vector();
+  for (size_t i = 0; i < gp.size(); ++i) CHECK(gp[i] == doctest::Approx(gp2[i]));
+  for (size_t i = 0; i < gq.size(); ++i) CHECK(gq[i] == doctest::Approx(gq2[i]));
+}
+
+TEST_CASE("embedding_dot: gradients match central differences, also with one table twice") {
+  Generator gen(6);
+  CHECK(gradcheck([](const auto& x) { return embedding_dot(x[0], {1, 0, 1}, x[1], {2, 2, 0}); },
+                  {randn({2, 3}, gen), randn({3, 3}, gen)}));
+  CHECK(gradcheck([](const auto& x) { return embedding_dot(x[0], {0, 1, 2}, x[0], {2, 1, 1}); },
+                  {randn({3, 2}, gen)}));
+}
+
+TEST_CASE("embedding_dot: mismatched widths, ids and ranges are named") {
+  const Tensor a = zeros({3, 4}), b = zeros({5, 2});
+  CHECK_THROWS_WITH_AS(embedding_dot(a, {0}, b, {0}), doctest::Contains("different widths"), recgrad::Error);
+  CHECK_THROWS_WITH_AS(embedding_dot(a, {0, 1}, a, {0}), doctest::Contains("equal length"), recgrad::Error);
+  CHECK_THROWS_WITH_AS(embedding_dot(a, {0}, a, {3}),
+                       doctest::Contains("id 3 at position 0 is out of range for a table of 3"),
+                       recgrad::Error);
 }
