@@ -53,8 +53,14 @@
 #include <vector>
 
 #include "benchmarks/e2e_report.h"
+#include "benchmarks/files.h"
 
 namespace {
+
+using recgrad::bench::exists;
+using recgrad::bench::make_dirs;
+using recgrad::bench::read_text;
+using recgrad::bench::write_text;
 
 using recgrad::bench::DataKind;
 using recgrad::bench::json;
@@ -147,28 +153,9 @@ std::string capture(const std::string& command) {
 
 // ---- files ------------------------------------------------------------------------------------
 
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
-}
 
-void make_dirs(const std::string& path) {
-  for (size_t at = 1; at <= path.size(); ++at)
-    if (at == path.size() || path[at] == '/') ::mkdir(path.substr(0, at).c_str(), 0755);
-}
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
-void write_text(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  std::ofstream(tmp) << text;
-  std::rename(tmp.c_str(), path.c_str());
-}
 
 // The last non-empty line of a log: what a failed run said last.
 std::string last_line(const std::string& path) {

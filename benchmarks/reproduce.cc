@@ -30,7 +30,13 @@
 #include <utility>
 #include <vector>
 
+#include "benchmarks/files.h"
+
 namespace {
+
+using recgrad::bench::exists;
+using recgrad::bench::make_dirs;
+using recgrad::bench::write_text;
 
 // Ordered, so metrics keep the order a row reports them in.
 using json = nlohmann::ordered_json;
@@ -256,26 +262,13 @@ Outcome run_logged(const std::vector<std::string>& argv, const std::string& log)
   return o;
 }
 
-bool exists(const std::string& path) {
-  struct stat st{};
-  return ::stat(path.c_str(), &st) == 0;
-}
 
-void make_dirs(const std::string& path) {
-  for (size_t at = 1; at <= path.size(); ++at)
-    if (at == path.size() || path[at] == '/') ::mkdir(path.substr(0, at).c_str(), 0755);
-}
 
 json read_json(const std::string& path) {
   std::ifstream in(path);
   return json::parse(in, nullptr, /*allow_exceptions=*/false);
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  std::ofstream(tmp) << text;
-  std::rename(tmp.c_str(), path.c_str());
-}
 
 // A relative path from the command line is relative to where `bazel run` was called.
 std::string absolute(const std::string& path) {
