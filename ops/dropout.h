@@ -1,7 +1,7 @@
 #pragma once
 // Inverted dropout with a counter-based mask: one 64-bit key is drawn from the generator and
-// element i is kept iff the uniform made from detail::mix64(key, i) is >= p, so the mask is the
-// same at any thread count and backward can regenerate it instead of storing it.
+// element i is kept iff a 32-bit hash of (key, i) is at least p·2^32 (ops/dropout_mask.h), so the
+// mask is the same at any thread count and backward can regenerate it instead of storing it.
 #include "autograd/generator.h"
 #include "autograd/tensor.h"
 

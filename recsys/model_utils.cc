@@ -6,6 +6,7 @@
 #include "autograd/error.h"
 #include "autograd/parallel.h"
 #include "nn/init.h"
+#include "ops/dropout_mask.h"
 #include "ops/sparse_linear.h"
 
 namespace recgrad::recsys {
@@ -57,18 +58,19 @@ void l2_normalize_rows(CsrMatrix& x) {
 }
 
 void dropout_nonzeros(CsrMatrix& x, float p, bool training, Generator& gen) {
-  RECGRAD_CHECK(p >= 0.f && p < 1.f, "dropout_nonzeros: p = ", p, " for a [", x.rows, ", ",
-                x.cols, "] input: p must lie in [0, 1)");
+  RECGRAD_CHECK(p >= 0.f && p < 1.f, "dropout_nonzeros: p = ", p, " for a [", x.rows, ", ", x.cols,
+                "] input: p must lie in [0, 1)");
   if (!training || p == 0.f) return;
-  // The key and the per-element test are ops/dropout.cc's, indexed by the dense position.
+  // The key and the per-element test are dropout's (ops/dropout_mask.h), indexed by the dense
+  // position.
   const uint64_t key = gen.next_u64();
+  const uint32_t threshold = recgrad::detail::dropout_threshold(p);
   const float scale = 1.f / (1.f - p);
   recgrad::detail::parallel_for(x.rows, 16, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r)
       for (int64_t k = x.offsets[r]; k < x.offsets[r + 1]; ++k) {
-        const uint64_t i = static_cast<uint64_t>(r * x.cols + x.columns[k]);
-        const bool keep = recgrad::detail::bits_to_unit_float(recgrad::detail::mix64(key, i)) >= p;
-        x.values[k] *= keep ? scale : 0.f;
+        const auto i = static_cast<uint64_t>(r * x.cols + x.columns[k]);
+        x.values[k] *= recgrad::detail::dropout_keeps(key, threshold, i) ? scale : 0.f;
       }
   });
 }

@@ -4,6 +4,12 @@
 #   tools/setup.sh --bench    also the PyTorch peers the benchmarks compare against
 set -euo pipefail
 
+# .bazelrc builds for x86-64-v3 (AVX2 + FMA): say so up front rather than fail with SIGILL.
+if ! grep -qw avx2 /proc/cpuinfo || ! grep -qw fma /proc/cpuinfo; then
+  echo "recgrad setup: this CPU lacks AVX2 or FMA; recgrad builds for x86-64-v3 (.bazelrc)" >&2
+  exit 1
+fi
+
 packages=(g++ bazel-bootstrap bazel-rules-java bazel-platforms libopenblas-dev libtbb-dev doctest-dev
   libbenchmark-dev libcli11-dev nlohmann-json3-dev pkg-config
   clang-14 libclang-rt-14-dev)

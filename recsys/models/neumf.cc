@@ -19,8 +19,8 @@ namespace recgrad::recsys {
 namespace {
 
 // Scoring materialises [users, items, layer] activations; chunks of users keep a chunk's
-// user x item pairs under this many (~64 MB for a 32-wide first layer).
-constexpr int64_t kMaxPairsPerChunk = int64_t{1} << 19;
+// user x item pairs under this many (~16 MB per tensor for a 32-wide first layer).
+constexpr int64_t kMaxPairsPerChunk = int64_t{1} << 17;
 
 const char* variant_name(NcfVariant v) {
   switch (v) {
