@@ -8,6 +8,7 @@
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
 #include "ops/loss.h"
+#include "ops/linear.h"
 #include "ops/matmul.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -123,7 +124,7 @@ Tensor Caser::loss(int64_t index) {
 
 Tensor Caser::score(const std::vector<int64_t>& users, const UserItems& history) {
   const Tensor x = encode(Ids(users), last_items(history, users, config_.window));  // [B, 2d]
-  return add(matmul(x, out_items_, false, true), reshape(out_bias_, {num_items_}));
+  return linear(x, out_items_, reshape(out_bias_, {num_items_}));
 }
 
 }  // namespace recgrad::recsys
