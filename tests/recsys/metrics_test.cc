@@ -149,14 +149,17 @@ TEST_CASE("metrics: a user with no relevant item scores 0, and AUC 0.5 without n
 
 TEST_CASE("metrics: ranks from scores match the tie rule's definition on random rows") {
   Generator gen(11);
-  for (int trial = 0; trial < 300; ++trial) {
-    const int64_t n = 1 + static_cast<int64_t>(gen.next_below(12));
+  // Short rows, and long ones where more than 32 items are relevant (the binary-search path).
+  for (int trial = 0; trial < 400; ++trial) {
+    const int64_t n = 1 + static_cast<int64_t>(gen.next_below(trial < 300 ? 12 : 300));
     std::vector<float> s(n);
-    for (float& x : s) {  // few distinct values: many ties; some masked, some NaN
+    const bool ties = trial < 350;
+    for (float& x : s) {  // few distinct values (many ties) or many; some masked, some NaN
       const uint64_t c = gen.next_below(6);
       x = c == 0   ? -kInf
           : c == 1 ? std::numeric_limits<float>::quiet_NaN()
-                   : 0.5f * static_cast<float>(c);
+          : ties   ? 0.5f * static_cast<float>(c)
+                   : gen.next_float();
     }
     std::vector<int64_t> rel;
     for (int64_t i = 0; i < n; ++i)
