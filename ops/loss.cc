@@ -154,6 +154,89 @@ Tensor pointwise_loss(const char* op, const Tensor& a, const Tensor& b, Reductio
                 });
 }
 
+// logsumexp of each row of logits [B, C], in double.
+std::vector<double> row_logsumexp(const Tensor& logits) {
+  const int64_t batch = logits.size(0), classes = logits.size(1);
+  // logsumexp per row, stable: lse = m + log Σ exp(x - m). Rows are cut into fixed blocks of
+  // kBlock classes so that a few rows of 100k classes still spread over the pool; each block
+  // keeps (its max, Σ exp(x - its max)) in double, and a row's blocks are merged in order,
+  // which depends only on C, never on the thread count.
+  constexpr int64_t kBlock = int64_t{1} << 13;
+  const int64_t blocks = (classes + kBlock - 1) / kBlock;
+  const float* px = logits.data();
+  std::vector<float> block_max(static_cast<size_t>(batch * blocks));
+  std::vector<double> block_sum(static_cast<size_t>(batch * blocks));
+  detail::parallel_for(batch * blocks,
+                       std::max<int64_t>(1, detail::kGrainExpensive / std::min(classes, kBlock)),
+                       [&](int64_t lo, int64_t hi) {
+                         for (int64_t task = lo; task < hi; ++task) {
+                           const int64_t r = task / blocks, k = task % blocks;
+                           const float* x = px + r * classes + k * kBlock;
+                           const int64_t len = std::min(kBlock, classes - k * kBlock);
+                           // Independent lanes, not one running max and one running sum:
+                           // a single chain cannot vectorise (its order is fixed), and ran at
+                           // 4% of copy bandwidth at 100k classes (benchmarks/ops_bench).
+                           constexpr int kLanes = 8;
+                           constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+                           float lane[kLanes];
+                           std::fill(lane, lane + kLanes, kNegInf);
+                           int64_t j = 0;
+                           for (; j + kLanes <= len; j += kLanes)
+                             for (int l = 0; l < kLanes; ++l)
+                               lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];
+                           float m = kNegInf;
+                           for (int l = 0; l < kLanes; ++l) m = std::max(m, lane[l]);
+                           for (; j < len; ++j) m = std::max(m, x[j]);
+                           block_max[task] = m;
+                           block_sum[task] = detail::lane_sum(
+                               0, len, [&](int64_t i) { return exp_f(x[i] - m); });
+                         }
+                       });
+  std::vector<double> lse(static_cast<size_t>(batch));
+  for (int64_t r = 0; r < batch; ++r) {
+    const float* bm = block_max.data() + r * blocks;
+    const double* bs = block_sum.data() + r * blocks;
+    const float m = *std::max_element(bm, bm + blocks);
+    double s = 0.0;
+    for (int64_t k = 0; k < blocks; ++k) s += bs[k] * std::exp(static_cast<double>(bm[k] - m));
+    lse[r] = static_cast<double>(m) + std::log(s);
+  }
+  return lse;
+
+}
+
+// d[r, j] = s_r·(exp(x[r, j] − lse_r)·mass_r − t[r, j]), the gradient of a softmax
+// cross-entropy whose row r has target weights t summing to mass_r, scaled by s_r; rows with
+// s_r = 0 get exact zeros, even for infinite logits. subtract_targets(r, j0, j1, dr) subtracts
+// s_r·t[r, j] for j in [j0, j1) of row r (dr points at the row). The pass is split over
+// elements, not rows, so B = 1 with 100k classes runs in parallel too.
+template <typename SubtractTargets>
+Tensor softmax_grad(const Tensor& logits, const std::vector<float>& lse,
+                    const std::vector<float>& mass, const std::vector<float>& row_scale,
+                    const SubtractTargets& subtract_targets) {
+  const int64_t batch = logits.size(0), classes = logits.size(1);
+  Tensor d = Tensor::empty(logits.shape());
+  const float* x = logits.data();
+  float* pd = d.data();
+  detail::parallel_for(batch * classes, detail::kGrainExpensive, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi;) {
+      const int64_t r = i / classes, row = r * classes;
+      const int64_t j0 = i - row, j1 = std::min(hi, row + classes) - row;
+      const float gr = row_scale[r], l = lse[r], scale = gr * mass[r];
+      const float* xr = x + row;
+      float* dr = pd + row;
+      if (gr == 0.f) {
+        for (int64_t j = j0; j < j1; ++j) dr[j] = 0.f;
+      } else {
+        for (int64_t j = j0; j < j1; ++j) dr[j] = exp_f(xr[j] - l) * scale;
+        subtract_targets(r, j0, j1, dr);
+      }
+      i = row + j1;
+    }
+  });
+  return d;
+}
+
 }  // namespace
 
 Tensor mse_loss(const Tensor& pred, const Tensor& target, Reduction reduction) {
@@ -197,53 +280,15 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, Reduction reducti
     ++count;
   }
 
-  // logsumexp per row, stable: lse = m + log Σ exp(x - m). Rows are cut into fixed blocks of
-  // kBlock classes so that a few rows of 100k classes still spread over the pool; each block
-  // keeps (its max, Σ exp(x - its max)) in double, and a row's blocks are merged in order,
-  // which depends only on C, never on the thread count.
-  constexpr int64_t kBlock = int64_t{1} << 13;
-  const int64_t blocks = (classes + kBlock - 1) / kBlock;
   const float* px = logits.data();
-  std::vector<float> block_max(static_cast<size_t>(batch * blocks));
-  std::vector<double> block_sum(static_cast<size_t>(batch * blocks));
-  detail::parallel_for(batch * blocks,
-                       std::max<int64_t>(1, detail::kGrainExpensive / std::min(classes, kBlock)),
-                       [&](int64_t lo, int64_t hi) {
-                         for (int64_t task = lo; task < hi; ++task) {
-                           const int64_t r = task / blocks, k = task % blocks;
-                           const float* x = px + r * classes + k * kBlock;
-                           const int64_t len = std::min(kBlock, classes - k * kBlock);
-                           // Independent lanes, not one running max and one running sum:
-                           // a single chain cannot vectorise (its order is fixed), and ran at
-                           // 4% of copy bandwidth at 100k classes (benchmarks/ops_bench).
-                           constexpr int kLanes = 8;
-                           constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-                           float lane[kLanes];
-                           std::fill(lane, lane + kLanes, kNegInf);
-                           int64_t j = 0;
-                           for (; j + kLanes <= len; j += kLanes)
-                             for (int l = 0; l < kLanes; ++l)
-                               lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];
-                           float m = kNegInf;
-                           for (int l = 0; l < kLanes; ++l) m = std::max(m, lane[l]);
-                           for (; j < len; ++j) m = std::max(m, x[j]);
-                           block_max[task] = m;
-                           block_sum[task] = detail::lane_sum(
-                               0, len, [&](int64_t i) { return exp_f(x[i] - m); });
-                         }
-                       });
+  const std::vector<double> row_lse = row_logsumexp(logits);
   std::vector<float> lse(static_cast<size_t>(batch));
   std::vector<double> row_loss(static_cast<size_t>(batch));
   for (int64_t r = 0; r < batch; ++r) {
-    const float* bm = block_max.data() + r * blocks;
-    const double* bs = block_sum.data() + r * blocks;
-    const float m = *std::max_element(bm, bm + blocks);
-    double s = 0.0;
-    for (int64_t k = 0; k < blocks; ++k) s += bs[k] * std::exp(static_cast<double>(bm[k] - m));
-    const double l = static_cast<double>(m) + std::log(s);
-    lse[r] = static_cast<float>(l);
+    lse[r] = static_cast<float>(row_lse[r]);
     const int64_t t = targets.values[r];
-    row_loss[r] = t == ignore_index ? 0.0 : l - static_cast<double>(px[r * classes + t]);
+    row_loss[r] =
+        t == ignore_index ? 0.0 : row_lse[r] - static_cast<double>(px[r * classes + t]);
   }
 
   Tensor out;
@@ -257,10 +302,9 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, Reduction reducti
   }
 
   // dx = (softmax(x) - onehot(t))·g_r with softmax = exp(x - lse): only lse [B] is saved, and
-  // backward is one pass over the logits. The pass is split over elements, not rows, so B = 1
-  // with 100k classes runs in parallel too.
+  // backward is one pass over the logits.
   return record("cross_entropy", out, {logits},
-                [logits, ids = targets.values, lse = std::move(lse), batch, classes, count,
+                [logits, ids = targets.values, lse = std::move(lse), batch, count,
                  reduction, ignore_index](const Tensor& g, GradSink& sink) {
                   if (!sink.wants(0)) return;
                   std::vector<float> row_scale(static_cast<size_t>(batch));
@@ -271,27 +315,70 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, Reduction reducti
                     row_scale[r] = ids[r] == ignore_index               ? 0.f
                                    : reduction == Reduction::kNone ? g.data()[r]
                                                                    : shared;
-                  Tensor d = Tensor::empty(logits.shape());
-                  const float* x = logits.data();
-                  float* pd = d.data();
-                  detail::parallel_for(
-                      batch * classes, detail::kGrainExpensive, [&](int64_t lo, int64_t hi) {
-                        for (int64_t i = lo; i < hi;) {
-                          const int64_t r = i / classes, row = r * classes;
-                          const int64_t j0 = i - row, j1 = std::min(hi, row + classes) - row;
-                          const float gr = row_scale[r], l = lse[r];
-                          const float* xr = x + row;
-                          float* dr = pd + row;
-                          if (gr == 0.f) {  // ignored row: exact zeros, even for infinite logits
-                            for (int64_t j = j0; j < j1; ++j) dr[j] = 0.f;
-                          } else {
-                            for (int64_t j = j0; j < j1; ++j) dr[j] = exp_f(xr[j] - l) * gr;
-                            const int64_t t = ids[r];
-                            if (t >= j0 && t < j1) dr[t] -= gr;
-                          }
-                          i = row + j1;
-                        }
-                      });
+                  const std::vector<float> mass(static_cast<size_t>(batch), 1.f);
+                  Tensor d = softmax_grad(logits, lse, mass, row_scale,
+                                          [&](int64_t r, int64_t j0, int64_t j1, float* dr) {
+                                            const int64_t t = ids[r];
+                                            if (t >= j0 && t < j1) dr[t] -= row_scale[r];
+                                          });
+                  sink.add(0, std::move(d));
+                });
+}
+
+Tensor soft_cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction) {
+  RECGRAD_CHECK(logits.dim() == 2 && logits.size(1) >= 1, "soft_cross_entropy: logits ",
+                logits.shape(), " must be 2-D [B,C] with C >= 1");
+  RECGRAD_CHECK(targets.shape() == logits.shape(), "soft_cross_entropy: targets ",
+                targets.shape(), " must have the logits' shape ", logits.shape());
+  const int64_t batch = logits.size(0), classes = logits.size(1);
+  const std::vector<double> row_lse = row_logsumexp(logits);
+  // Per row the target mass Σt and Σ t·x, in double: l = lse·Σt − Σ t·x. Zero targets add
+  // nothing, even against an infinite logit (a blend, so the loop still vectorises).
+  const float* px = logits.data();
+  const float* pt = targets.data();
+  std::vector<double> row_loss(static_cast<size_t>(batch));
+  std::vector<float> lse(static_cast<size_t>(batch)), mass(static_cast<size_t>(batch));
+  detail::parallel_for(batch, std::max<int64_t>(1, detail::kGrainCheap / classes),
+                       [&](int64_t lo, int64_t hi) {
+                         for (int64_t r = lo; r < hi; ++r) {
+                           const float* x = px + r * classes;
+                           const float* t = pt + r * classes;
+                           const double m =
+                               detail::lane_sum(0, classes, [&](int64_t j) { return t[j]; });
+                           const double tx = detail::lane_sum(0, classes, [&](int64_t j) {
+                             return detail::select(t[j] != 0.f, t[j] * x[j], 0.f);
+                           });
+                           row_loss[r] = row_lse[r] * m - tx;
+                           lse[r] = static_cast<float>(row_lse[r]);
+                           mass[r] = static_cast<float>(m);
+                         }
+                       });
+  Tensor out;
+  if (reduction == Reduction::kNone) {
+    out = Tensor::empty({batch});
+    for (int64_t r = 0; r < batch; ++r) out.data()[r] = static_cast<float>(row_loss[r]);
+  } else {
+    double total = 0.0;
+    for (double l : row_loss) total += l;
+    out = reduce_total(reduction, total, batch);
+  }
+  return record("soft_cross_entropy", out, {logits},
+                [logits, targets, lse = std::move(lse), mass = std::move(mass), batch,
+                 reduction](const Tensor& g, GradSink& sink) {
+                  if (!sink.wants(0)) return;
+                  std::vector<float> row_scale(static_cast<size_t>(batch));
+                  for (int64_t r = 0; r < batch; ++r)
+                    row_scale[r] = reduction == Reduction::kNone
+                                       ? g.data()[r]
+                                       : reduction_scale(reduction, g.item(), batch);
+                  const int64_t classes = logits.size(1);
+                  const float* pt = targets.data();
+                  Tensor d = softmax_grad(logits, lse, mass, row_scale,
+                                          [&](int64_t r, int64_t j0, int64_t j1, float* dr) {
+                                            const float* t = pt + r * classes;
+                                            const float s = row_scale[r];
+                                            for (int64_t j = j0; j < j1; ++j) dr[j] -= s * t[j];
+                                          });
                   sink.add(0, std::move(d));
                 });
 }

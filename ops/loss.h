@@ -31,6 +31,16 @@ Tensor bce_with_logits(const Tensor& logits, const Tensor& targets,
 Tensor cross_entropy(const Tensor& logits, const Ids& targets,
                      Reduction reduction = Reduction::kMean, int64_t ignore_index = -100);
 
+/// Softmax cross-entropy against target weights (class probabilities, or counts such as a
+/// user's 0/1 interactions: the multinomial likelihood of Mult-VAE/DAE):
+///   l_b = −Σ_j t[b,j]·log_softmax(x_b)_j = logsumexp(x_b)·Σ_j t[b,j] − Σ_j t[b,j]·x[b,j].
+/// logits [B,C], targets [B,C] (any real weights; rows need not sum to 1) -> [] or [B] for
+/// kNone (kMean averages over rows, as PyTorch's cross_entropy with probability targets).
+/// dlogits_b = (softmax(x_b)·Σ_j t[b,j] − t_b)·g_b; targets get no gradient. One pass for the
+/// loss and one for its gradient, instead of log_softmax, mul and sum (three [B,C] tensors).
+Tensor soft_cross_entropy(const Tensor& logits, const Tensor& targets,
+                          Reduction reduction = Reduction::kMean);
+
 /// Bayesian personalised ranking, l = -log σ(pos - neg) = softplus(neg - pos).
 /// pos_scores, neg_scores [...] (same shape, typically [B]) -> [] or [...] for kNone.
 /// dpos = -σ(neg - pos)·g, dneg = -dpos.

@@ -5,7 +5,7 @@
 #include "autograd/error.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
-#include "ops/softmax.h"
+#include "ops/loss.h"
 #include "ops/sparse_linear.h"
 #include "optim/adam.h"
 #include "recsys/model_utils.h"
@@ -100,7 +100,7 @@ Tensor MultDae::loss(int64_t index) {
   const UserRowBatch b = loader_->batch(index);
   const Tensor logits =
       forward(b.rows, is_training(), batch_key(train_.seed, kDropoutSalt, epoch_, index));
-  return neg(mean(sum(mul(log_softmax(logits, 1), b.rows), {1})));
+  return soft_cross_entropy(logits, b.rows);  // multinomial: −Σ_j x_j log softmax_j, mean
 }
 
 Tensor MultDae::score(const std::vector<int64_t>& users, const UserItems& history) {

@@ -8,7 +8,7 @@
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
-#include "ops/softmax.h"
+#include "ops/loss.h"
 #include "ops/sparse_linear.h"
 #include "recsys/model_utils.h"
 
@@ -114,8 +114,8 @@ Tensor MultVae::loss(int64_t index) {
     Generator gen(batch_key(train_.seed, kNoiseSalt, epoch_, index));
     z = add(mu, mul(randn(mu.shape(), gen), exp(mul(logvar, 0.5f))));
   }
-  const Tensor log_pi = log_softmax(decoder_->forward(z), 1);   // [B, n]
-  const Tensor nll = neg(mean(sum(mul(log_pi, b.rows), {1})));  // multinomial
+  // Multinomial: −Σ_j x_j log softmax(logits)_j, averaged over users.
+  const Tensor nll = soft_cross_entropy(decoder_->forward(z), b.rows);
   return add(nll, mul(nn::kl_normal(mu, logvar), static_cast<float>(beta())));
 }
 

@@ -12,6 +12,7 @@
 #include "autograd/graph.h"
 #include "ops/reduce.h"
 #include "ops/runtime.h"
+#include "ops/shape.h"
 
 using namespace recgrad;
 
@@ -325,6 +326,88 @@ TEST_CASE("cross_entropy: an out-of-range target names its value, row and class 
 
 // ---------------------------------------------------------------------------------------------
 // bpr_loss
+
+TEST_CASE("soft_cross_entropy: values match -Σ t·log_softmax in double, for every reduction") {
+  // Rows: 0/1 interactions (mass 2), probabilities (mass 1), all-zero targets (loss 0), and
+  // fractional weights with a large logit.
+  Tensor x = tensor({1.f, 2.f, 0.5f, -1.f, 0.f, 3.f, 3.f, 0.2f, -0.4f, 2.f, 2.f, 2.f, 50.f, 0.f,
+                     -3.f, 1.f},
+                    {4, 4});
+  Tensor t = tensor({1.f, 0.f, 1.f, 0.f, 0.25f, 0.25f, 0.5f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 1.5f,
+                     0.f, 0.5f},
+                    {4, 4});
+  std::vector<double> l;
+  for (int64_t b = 0; b < 4; ++b) {
+    const std::vector<double> ls = log_softmax_ref(x.data() + 4 * b, 4);
+    double v = 0;
+    for (int64_t j = 0; j < 4; ++j) v -= t.data()[4 * b + j] * ls[j];
+    l.push_back(v);
+  }
+  for (Reduction r : kAllReductions) {
+    INFO("reduction=", name(r));
+    Tensor y = soft_cross_entropy(x, t, r);
+    CHECK(y.shape() == (r == Reduction::kNone ? Shape{4} : Shape{}));
+    check_values(y, reduce_ref(l, r, 4));
+  }
+  // One-hot targets give cross_entropy's loss.
+  Tensor onehot = tensor({0.f, 0.f, 0.f, 1.f, 1.f, 0.f, 0.f, 0.f}, {2, 4});
+  const Tensor x2 = narrow(x, 0, 0, 2);
+  CHECK(soft_cross_entropy(x2, onehot).item() ==
+        doctest::Approx(cross_entropy(x2, Ids{3, 0}).item()).epsilon(1e-6));
+}
+
+TEST_CASE("soft_cross_entropy: gradients match central differences on edge shapes") {
+  for (auto [b, c] : {std::tuple{1, 1}, {1, 5}, {4, 1}, {3, 7}, {6, 2}, {2, 40}}) {
+    for (Reduction r : kAllReductions) {
+      INFO("B=", b, " C=", c, " reduction=", name(r));
+      Generator gen(16);
+      const Tensor t = uniform({b, c}, 0.f, 1.f, gen);
+      std::vector<Tensor> in{randn({b, c}, gen)};
+      CHECK(gradcheck([&](const auto& x) { return soft_cross_entropy(x[0], t, r); }, in));
+    }
+  }
+}
+
+TEST_CASE("soft_cross_entropy: gradient rows sum to 0, targets get none, ±1000 stays finite") {
+  Tensor x = tensor({1000.f, -1000.f, 0.f, -1000.f, 1000.f, 1000.f}, {2, 3}).set_requires_grad();
+  Tensor t = tensor({0.f, 1.f, 1.f, 1.f, 0.f, 0.f}, {2, 3}).set_requires_grad();
+  Tensor y = soft_cross_entropy(x, t, Reduction::kSum);
+  CHECK(std::isfinite(y.item()));
+  CHECK(y.item() == doctest::Approx(2000.0 + 1000.0 + 2000.0 + std::log(2.0)).epsilon(1e-6));
+  y.backward();
+  REQUIRE(all_finite(x.grad()));
+  // Σ_j (softmax_j·mass − t_j) = 0, up to lse rounded to float at 1000 (ulp 6e-5).
+  for (int64_t b = 0; b < 2; ++b)
+    CHECK(std::abs(x.grad().at({b, 0}) + x.grad().at({b, 1}) + x.grad().at({b, 2})) < 1e-4);
+  CHECK_FALSE(t.grad().defined());
+}
+
+TEST_CASE("soft_cross_entropy: 100k classes are bit-identical at 1 and 2 threads") {
+  const int64_t b = 3, c = 100000;
+  Generator gen(17);
+  const Tensor x = normal({b, c}, 0.f, 3.f, gen);
+  const Tensor t = uniform({b, c}, 0.f, 1.f, gen);
+  const int restore = num_threads();
+  std::vector<std::vector<float>> losses, grads;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Tensor xi = x.clone().set_requires_grad();
+    Tensor y = soft_cross_entropy(xi, t, Reduction::kNone);
+    y.backward(ones({b}));
+    losses.push_back(y.to_vector());
+    grads.push_back(xi.grad().to_vector());
+  }
+  set_num_threads(restore);
+  CHECK(losses[0] == losses[1]);
+  CHECK(grads[0] == grads[1]);
+}
+
+TEST_CASE("soft_cross_entropy: mismatched shapes name both") {
+  CHECK_THROWS_WITH_AS(soft_cross_entropy(zeros({2, 3}), zeros({2, 4})),
+                       doctest::Contains("targets [2,4] must have the logits' shape [2,3]"),
+                       Error);
+  CHECK_THROWS_AS(soft_cross_entropy(zeros({6}), zeros({6})), Error);
+}
 
 TEST_CASE("bpr_loss: values match -log σ(pos - neg) in double for every reduction") {
   Tensor pos = tensor({2.f, 0.f, -1.f, 0.3f});
