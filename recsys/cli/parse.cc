@@ -1,7 +1,14 @@
 #include "recsys/cli/parse.h"
 
+#include <algorithm>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "autograd/error.h"
 #include "recsys/experiment.h"
 #include "recsys/formats.h"
+#include "recsys/metrics.h"
 #include "recsys/model_options.h"
 #include "recsys/registry.h"
 
@@ -147,6 +154,38 @@ int CommandLine::exit(const CLI::ParseError& e, std::ostream& out, std::ostream&
   return app_.exit(e, out, err);
 }
 
+namespace {
+
+// --metric names a metric the validation computes: an @K metric at one of the protocol's
+// cut-offs, AUC, or RMSE/MAE for rating models. Checked here, not when the first validation
+// asks for it after an epoch of training. (Whether the model ranks or predicts ratings is
+// known only once it is built; a ranking metric for a rating model still fails then.)
+void check_metric(const std::string& metric, const EvalOptions& protocol) {
+  if (metric.empty()) return;
+  std::vector<std::string> known = RankingMetrics(protocol.ks).names();
+  known.push_back("RMSE");
+  known.push_back("MAE");
+  if (std::find(known.begin(), known.end(), metric) != known.end()) return;
+  std::string list;
+  for (const std::string& name : known) list += (list.empty() ? "" : ", ") + name;
+  RECGRAD_CHECK(false, "--metric ", metric, ": not a metric this protocol computes (", list, ")");
+}
+
+// --pretrained GMF_CKPT,MLP_CKPT: neumf only, both files present (read after the data loads).
+void check_pretrained(const std::string& flag, const std::string& model) {
+  if (flag.empty()) return;
+  RECGRAD_CHECK(model == "neumf", "--pretrained: only neumf is initialised from pretrained "
+                "models, not ", model);
+  const size_t comma = flag.find(',');
+  RECGRAD_CHECK(comma != std::string::npos && comma > 0 && comma + 1 < flag.size() &&
+                    flag.find(',', comma + 1) == std::string::npos,
+                "--pretrained: '", flag, "' is not GMF_CHECKPOINT,MLP_CHECKPOINT");
+  for (const std::string& path : {flag.substr(0, comma), flag.substr(comma + 1)})
+    RECGRAD_CHECK(std::ifstream(path).good(), "--pretrained: cannot read ", path);
+}
+
+}  // namespace
+
 void check_flags(Command command, Flags& flags) {
   for (const std::string& option : flags.model_options)
     parse_model_option(option, flags.model.options);
@@ -158,8 +197,13 @@ void check_flags(Command command, Flags& flags) {
     parse_split(flags.data.split);
     if (!flags.data.format.empty()) canonical_format(flags.data.format);
   }
-  if (command == Command::kTrain || command == Command::kEvaluate)
-    parse_protocol(flags.protocol, flags.data.seed);
+  if (command == Command::kTrain || command == Command::kEvaluate) {
+    const EvalOptions protocol = parse_protocol(flags.protocol, flags.data.seed);
+    if (command == Command::kTrain) {
+      check_metric(flags.metric, protocol);
+      check_pretrained(flags.pretrained, flags.model.name);
+    }
+  }
 }
 
 }  // namespace recgrad::recsys::cli
