@@ -1,9 +1,12 @@
 #include "recsys/recommender.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "autograd/anomaly.h"
 #include "autograd/graph.h"
+#include "ops/shape.h"
 #include "optim/adam.h"
 
 namespace recgrad::recsys {
@@ -33,16 +36,37 @@ Tensor Recommender::predict(const std::vector<int64_t>&, const std::vector<int64
 }
 
 TopK Recommender::recommend(const std::vector<int64_t>& users, int64_t k,
-                            const UserItems& history, const UserItems& seen) {
+                            const UserItems& history, const UserItems& seen,
+                            int64_t max_batch_scores) {
+  RECGRAD_CHECK(max_batch_scores >= 1, name(), ": recommend: max_batch_scores must be >= 1, got ",
+                max_batch_scores);
   NoGradGuard no_grad;
   // Switch modes only when needed: a model already in eval mode is then only read, so several
   // threads may call recommend on it at once (docs/threads.md).
   const bool was_training = is_training();
   if (was_training) eval();
-  Tensor scores = score(users, history);
+  // Users in chunks whose score block stays within the budget, as the evaluator streams them:
+  // recommending to every user of a large catalogue holds one chunk's scores, not [users, items].
+  const auto b = static_cast<int64_t>(users.size());
+  const int64_t chunk =
+      std::max<int64_t>(1, max_batch_scores / std::max<int64_t>(1, history.num_items));
+  std::vector<int64_t> items;
+  std::vector<Tensor> scores;
+  int64_t width = 0;
+  const int64_t chunks = std::max<int64_t>(1, (b + chunk - 1) / chunk);  // no users: one call
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t s = c * chunk;
+    const std::vector<int64_t> part(users.begin() + s, users.begin() + std::min(b, s + chunk));
+    Tensor block = score(part, history);
+    mask_items(block, part, seen);
+    TopK top = top_k(block, k);
+    width = top.scores.size(1);
+    items.insert(items.end(), top.items.values.begin(), top.items.values.end());
+    scores.push_back(top.scores);
+  }
   if (was_training) train();
-  mask_items(scores, users, seen);
-  return top_k(scores, k);
+  if (scores.size() == 1) return {Ids(std::move(items), {b, width}), scores[0]};
+  return {Ids(std::move(items), {b, width}), concat(scores, 0)};
 }
 
 }  // namespace recgrad::recsys

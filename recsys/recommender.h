@@ -78,9 +78,11 @@ class Recommender : public nn::Module {
   /// The top-k unseen items of each user: `seen` items are excluded, ties go to the smaller
   /// item id. One rule for every model. Runs in eval mode under NoGradGuard; on a model already
   /// in eval mode it changes nothing, so threads may share the model (docs/threads.md;
-  /// CI runs tests/recsys/concurrent_scoring_test.cc under TSan).
+  /// CI runs tests/recsys/concurrent_scoring_test.cc under TSan). Users are scored in chunks of
+  /// at most max_batch_scores scores (128 MiB by default, as EvalOptions); another budget may
+  /// round scores differently in the last bit (BLAS blocks a product by its shape).
   TopK recommend(const std::vector<int64_t>& users, int64_t k, const UserItems& history,
-                 const UserItems& seen);
+                 const UserItems& seen, int64_t max_batch_scores = int64_t{1} << 25);
 
   /// The shared hyperparameters.
   const TrainConfig& train_config() const { return train_; }
