@@ -3,9 +3,10 @@ branch; Hidasi et al., ICLR 2016 / CIKM 2018), with its default full cross-entro
 
 e_t = E[s_t] (100); h_t = GRU(e_t, h_{t-1}) (100, one layer); y_t = Wy·dropout(h_t, 0.25) + by
 scores every item as s_{t+1}; cross-entropy over all items at every valid position of each
-user's last 51 training items (inputs/targets of max_len 50), batch 256 sequences; E and Wy
-Glorot-uniform, by 0; Adam lr 1e-3. Sequences run packed (pack_padded_sequence), so padding
-neither enters the state nor the loss, as recgrad's right-packed GRU.
+user's last 51 training items (inputs/targets of max_len 50), batch 64 sequences; E and Wy
+Glorot-uniform, by 0; Adam lr 3e-3 (recgrad's defaults). Sequences run packed
+(pack_padded_sequence), so padding neither enters the state nor the loss, as recgrad's
+right-packed GRU.
 recgrad's item table gets row-sparse gradients and a lazy Adam; here nn.Embedding(sparse=True)
 + SparseAdam, and Adam for the GRU, Wy and by.
 """
@@ -17,7 +18,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 import common
 
-EMB, HIDDEN, DROPOUT, MAX_LEN, LR, BATCH = 100, 100, 0.25, 50, 1e-3, 256
+EMB, HIDDEN, DROPOUT, MAX_LEN, LR, BATCH = 100, 100, 0.25, 50, 3e-3, 64
 
 
 def right_align(left, pad):
