@@ -67,6 +67,7 @@ struct RunResult {
   std::optional<double> quality;  ///< the model's metric, when the run reported it
   double wall_seconds = 0;        ///< measured by the runner
   double peak_rss_mib = 0;        ///< the child's ru_maxrss, measured by the runner (wait4)
+  int64_t batch_size = 0;         ///< the batch the run trained with (0: not reported)
 };
 
 /// Parses a run's JSON text (see the file comment); `metric` picks the quality figure.
@@ -91,6 +92,7 @@ struct SideSummary {
   double fit_seconds = 0;          ///< median over the runs (closed-form models)
   std::optional<double> quality;   ///< median over the runs
   bool warmup_excluded = true;     ///< false when a run had a single epoch
+  int64_t batch_size = 0;          ///< the first batch size a run reported (0: none did)
 };
 
 /// Summarises one side's runs (failed rounds are simply absent from `runs`).

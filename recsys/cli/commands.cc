@@ -163,6 +163,7 @@ int run_train(const Flags& f) {
   std::printf("%s %s\n", f.model.name.c_str(), result.str().c_str());
   json j = run_json(f, ex, result);
   j["epochs"] = epochs;
+  if (model->is_iterative()) j["batch_size"] = model->train_config().batch_size;
   j["best_epoch"] = trained.best_epoch;
   j["train_seconds"] = trained.train_seconds;
   j["train_examples_per_second"] =

@@ -21,7 +21,7 @@ const char* kRecgradRun = R"({
   "epochs_log": [{"epoch": 1, "seconds": 4.0, "examples": 800, "loss": 0.69},
                  {"epoch": 2, "seconds": 2.0, "examples": 800, "loss": 0.6},
                  {"epoch": 3, "seconds": 1.0, "examples": 800, "loss": null}],
-  "fit_seconds": 0, "eval_seconds": 0.5, "train_rows": 800,
+  "fit_seconds": 0, "eval_seconds": 0.5, "train_rows": 800, "batch_size": 64,
   "metrics": {"HR@10": 0.4, "NDCG@10": 0.12},
   "baselines": {"pop": {"NDCG@10": 0.13}}})";
 
@@ -32,7 +32,7 @@ const char* kTorchRun = R"({
                  {"epoch": 2, "seconds": 4.0, "examples": 800, "loss": 0.6},
                  {"epoch": 3, "seconds": 4.0, "examples": 800, "loss": 0.55}],
   "fit_seconds": 0.0, "eval_seconds": 1.5, "metrics": {"NDCG@10": 0.115},
-  "peak_rss_mib": 300.0, "train_rows": 800})";
+  "peak_rss_mib": 300.0, "train_rows": 800, "batch_size": 64})";
 
 ModelBench bpr() { return {"bpr", DataKind::kGeneral, false, "NDCG@10", 3}; }
 
@@ -57,6 +57,7 @@ TEST_CASE("parse_run: reads recgrad's and the peers' JSON alike") {
   CHECK(r.epochs[1].examples == 800);
   CHECK(r.eval_seconds == doctest::Approx(0.5));
   CHECK(r.train_rows == 800);
+  CHECK(r.batch_size == 64);
   REQUIRE(r.quality.has_value());
   CHECK(*r.quality == doctest::Approx(0.12));
 
@@ -72,6 +73,7 @@ TEST_CASE("parse_run: reads recgrad's and the peers' JSON alike") {
                                   "NDCG@10", "ease.json");
   CHECK(fit.epochs.empty());
   CHECK(fit.fit_seconds == doctest::Approx(2.5));
+  CHECK(fit.batch_size == 0);  // not reported
 }
 
 TEST_CASE("parse_run: bad JSON and wrong field types name the file and the field") {
@@ -168,6 +170,20 @@ TEST_CASE("comparison_json: ratios, the 2x flag and the quality check of one row
   CHECK(row["quality"]["within"] == true);  // 0.12 vs 0.115
   CHECK(row["quality"]["tolerance"] == "0.01 absolute or 10% relative");
   CHECK_FALSE(row["recgrad"].contains("error"));
+  CHECK(row["batch_sizes_match"] == true);
+  CHECK(row["recgrad"]["batch_size"] == 64);
+
+  // A peer that trains with another batch is flagged, in the JSON and in the report.
+  SideSummary pt_256 = pt;
+  pt_256.batch_size = 256;
+  const json mismatch = comparison_json(bpr(), 1, rg, pt_256, "", "");
+  CHECK(mismatch["batch_sizes_match"] == false);
+  SideSummary pt_63 = pt;  // within 2%, as NeuMF's 255 rows against 256
+  pt_63.batch_size = 63;
+  CHECK(comparison_json(bpr(), 1, rg, pt_63, "", "")["batch_sizes_match"] == true);
+  const std::string md = markdown_report({{"rows", json::array({mismatch})}});
+  CHECK(md.find("- bpr: batch size 64 in recgrad, 256 in the PyTorch peer: not a like-for-like "
+                "comparison (1 thread)") != std::string::npos);
 
   // A side that did not run: no ratios, the reason kept.
   const json missing = comparison_json(bpr(), 1, rg, summarize({}, false), "", "timed out");
@@ -177,6 +193,7 @@ TEST_CASE("comparison_json: ratios, the 2x flag and the quality check of one row
   CHECK(missing["quality"]["within"].is_null());
   CHECK(missing["pytorch"]["error"] == "timed out");
   CHECK(missing["pytorch"]["examples_per_second"].is_null());
+  CHECK(missing["batch_sizes_match"].is_null());  // nothing to compare
 }
 
 namespace {
