@@ -24,7 +24,7 @@
 // (wait4's ru_maxrss, the whole process: interpreter and libraries included) are measured from
 // outside; its JSON gives per-epoch seconds and examples, the test metric and the evaluation
 // time. Throughput is the median examples/s over the epochs after the first of every round.
-// PyTorch runs with OPENBLAS_CORETYPE=Haswell (the kernel recgrad picks on this AVX2 machine;
+// PyTorch runs with OPENBLAS_CORETYPE set to the kernel recgrad runs on (SkylakeX or Haswell;
 // Debian's DYNAMIC_ARCH OpenBLAS may otherwise fall back to a generic one),
 // OPENBLAS_NUM_THREADS=--torch-blas-threads (default 1) and OMP_WAIT_POLICY=PASSIVE
 // (--torch-wait-policy; idle OpenMP workers must not spin on a shared machine).
@@ -258,7 +258,14 @@ struct Context {
   std::vector<std::string> available;
   std::vector<std::string> flags[2];  // data flags per DataKind
   std::string exported[2];            // export directories per DataKind
+  std::string blas_core;              // recgrad's OpenBLAS kernel, given to PyTorch too
 };
+
+// OPENBLAS_CORETYPE for the PyTorch side: the kernel recgrad runs on, so both multiply alike.
+std::vector<std::pair<std::string, std::string>> coretype_env(const std::string& core) {
+  if (core.empty()) return {};
+  return {{"OPENBLAS_CORETYPE", core}};
+}
 
 int epochs_of(const ModelBench& m, const Options& o) {
   if (m.closed_form) return 0;
@@ -283,11 +290,10 @@ json run_model(const Context& c, const ModelBench& m, int threads) {
   make_dirs(dir);
   const std::string blas =
       c.opts.torch_blas_threads == "match" ? std::to_string(threads) : c.opts.torch_blas_threads;
-  std::vector<std::pair<std::string, std::string>> torch_env = {
-      {"OPENBLAS_CORETYPE", "Haswell"},
-      {"OPENBLAS_NUM_THREADS", blas},
-      {"OMP_NUM_THREADS", std::to_string(threads)},
-      {"MKL_NUM_THREADS", std::to_string(threads)}};
+  std::vector<std::pair<std::string, std::string>> torch_env = coretype_env(c.blas_core);
+  torch_env.insert(torch_env.end(), {{"OPENBLAS_NUM_THREADS", blas},
+                                     {"OMP_NUM_THREADS", std::to_string(threads)},
+                                     {"MKL_NUM_THREADS", std::to_string(threads)}});
   // libgomp's default lets idle OpenMP workers spin; on a shared, oversubscribed machine the
   // spinning workers steal the cores the working ones need, and PyTorch at 2 threads ran 10x
   // slower than at 1 here (BiasedMF: over 200 s an epoch instead of 21 s with PASSIVE).
@@ -549,9 +555,10 @@ int main(int argc, char** argv) {
       std::getline(in, first);
       machine["recgrad_runtime"] = first;
       const size_t core = first.find("core=");
-      if (core != std::string::npos)
-        machine["openblas_core"] =
-            first.substr(core + 5, first.find_first_of(" (", core) - core - 5);
+      if (core != std::string::npos) {
+        c.blas_core = first.substr(core + 5, first.find_first_of(" (", core) - core - 5);
+        machine["openblas_core"] = c.blas_core;
+      }
     }
     std::stringstream vs(versions);
     std::string tv, nv, pv;
@@ -567,7 +574,7 @@ int main(int argc, char** argv) {
       const std::string log = c.out + "/runs/import_torch.txt";
       std::remove(log.c_str());
       const Outcome imp = run_logged({c.python, "-c", "import torch, numpy"},
-                                     {{"OPENBLAS_CORETYPE", "Haswell"}}, log, 300);
+                                     coretype_env(c.blas_core), log, 300);
       if (imp.exit_code == 0) machine["pytorch_import_rss_mib"] = imp.peak_rss_mib;
     }
     machine["load_before"] = load_average();
@@ -611,7 +618,7 @@ int main(int argc, char** argv) {
     setup["threads"] = thread_counts;
     setup["rounds"] = o.rounds;
     setup["quick"] = o.quick;
-    setup["pytorch_env"] = {{"OPENBLAS_CORETYPE", "Haswell"},
+    setup["pytorch_env"] = {{"OPENBLAS_CORETYPE", c.blas_core.empty() ? "(unset)" : c.blas_core},
                             {"OPENBLAS_NUM_THREADS", blas},
                             {"OMP_NUM_THREADS", "the thread count"},
                             {"OMP_WAIT_POLICY", o.torch_wait_policy.empty()
@@ -627,7 +634,8 @@ int main(int argc, char** argv) {
         " round(s) of recgrad then PyTorch per model and "
         "thread count; examples/s is the median over the epochs after the first (closed-form "
         "models: training rows per second of fit). recgrad trains with --no-validation. "
-        "PyTorch: OPENBLAS_CORETYPE=Haswell, OPENBLAS_NUM_THREADS=" +
+        "PyTorch: OPENBLAS_CORETYPE=" + (c.blas_core.empty() ? "(unset)" : c.blas_core) +
+        " (recgrad's kernel), OPENBLAS_NUM_THREADS=" +
         blas +
         (o.torch_wait_policy.empty() ? std::string()
                                      : ", OMP_WAIT_POLICY=" + o.torch_wait_policy) +
