@@ -202,7 +202,6 @@ std::vector<double> row_logsumexp(const Tensor& logits) {
     lse[r] = static_cast<double>(m) + std::log(s);
   }
   return lse;
-
 }
 
 // d[r, j] = s_r·(exp(x[r, j] − lse_r)·mass_r − t[r, j]), the gradient of a softmax
