@@ -21,13 +21,13 @@ struct Blocks {
 
 // body(matrix, scratch) for every matrix, matrices in parallel. Each call writes only its
 // matrix's output and runs single-threaded sgemms (OpenBLAS is never threaded inside a task), so
-// results do not depend on the thread count. `scratch` holds at least (d + tile)·L floats: one
+// results do not depend on the thread count. `scratch` holds a tile² diagonal tile: one
 // buffer per thread, kept between calls (a task runs start to finish on one thread).
 template <typename Body>
 void for_each_matrix(const Blocks& bl, const Body& body) {
   // ~2^18 multiply-adds per task, as matmul's batched products; a matrix takes L²/2 · d.
   const int64_t macs = std::max<int64_t>(1, bl.l * bl.l / 2 * bl.d);
-  const size_t scratch_size = static_cast<size_t>((bl.d + bl.tile) * bl.l);
+  const size_t scratch_size = static_cast<size_t>(bl.tile * bl.tile);
   detail::parallel_for(bl.n, std::max<int64_t>(1, (int64_t{1} << 18) / macs),
                        [&](int64_t lo, int64_t hi) {
                          thread_local std::vector<float> scratch;
@@ -36,23 +36,29 @@ void for_each_matrix(const Blocks& bl, const Body& body) {
                        });
 }
 
-// out[n] = tril(x[n]·y[n]ᵀ), x, y [N, L, d], out [N, L, L]. y[n] is transposed into scratch
-// once ([d, L]) so that every block is a plain (not transposed) product: OpenBLAS's small-matrix
-// kernel for a transposed B ran at half the speed here. Block b takes one sgemm over the columns
-// it can see, [0, end(b)); the diagonal tile's upper part and the columns past end(b) are then
-// set to 0, so every entry is written.
+// The diagonal tile a[b0:b0+w, b0:b0+w] of an [L, L] matrix into tile [w, w], its strict upper
+// part zeroed: the one place a masked operand is copied (a tile per row block), so that an sgemm
+// never reads a's upper triangle.
+void copy_lower_tile(const float* a, int64_t l, int64_t b0, int64_t w, float* tile) {
+  for (int64_t r = 0; r < w; ++r) {
+    const float* row = a + (b0 + r) * l + b0;
+    std::copy(row, row + r + 1, tile + r * w);
+    std::fill(tile + r * w + r + 1, tile + (r + 1) * w, 0.f);
+  }
+}
+
+// out[n] = tril(x[n]·y[n]ᵀ), x, y [N, L, d], out [N, L, L]. Block b takes one sgemm over the
+// columns it can see, [0, end(b)), y's transpose a BLAS flag; the diagonal tile's upper part
+// and the columns past end(b) are then set to 0, so every entry is written.
 void lower_x_yt(const Blocks& bl, int64_t n, const float* x, const float* y, float* out,
-                float* scratch) {
+                float*) {
   const int64_t l = bl.l, d = bl.d;
   const float* xm = x + n * l * d;
   const float* ym = y + n * l * d;
   float* om = out + n * l * l;
-  for (int64_t j = 0; j < l; ++j)
-    for (int64_t c = 0; c < d; ++c) scratch[c * l + j] = ym[j * d + c];
   for (int64_t b = 0; b < bl.per_matrix(); ++b) {
     const int64_t b0 = bl.begin(b), e = bl.end(b);
-    detail::raw_sgemm(false, false, e - b0, e, d, 1.f, xm + b0 * d, d, scratch, l, 0.f, om + b0 * l,
-                      l);
+    detail::raw_sgemm(false, true, e - b0, e, d, 1.f, xm + b0 * d, d, ym, d, 0.f, om + b0 * l, l);
     for (int64_t i = b0; i < e; ++i) std::fill(om + i * l + i + 1, om + (i + 1) * l, 0.f);
   }
 }
@@ -70,35 +76,30 @@ void tril_a_y(const Blocks& bl, int64_t n, const float* a, const float* y, float
     const int64_t b0 = bl.begin(b), w = bl.end(b) - b0;
     float* ob = out + n * l * d + b0 * d;
     if (b0 > 0) detail::raw_sgemm(false, false, w, d, b0, 1.f, am + b0 * l, l, ym, d, 0.f, ob, d);
-    for (int64_t r = 0; r < w; ++r) {
-      const float* row = am + (b0 + r) * l + b0;
-      std::copy(row, row + r + 1, scratch + r * w);
-      std::fill(scratch + r * w + r + 1, scratch + (r + 1) * w, 0.f);
-    }
+    copy_lower_tile(am, l, b0, w, scratch);
     detail::raw_sgemm(false, false, w, d, w, 1.f, scratch, w, ym + b0 * d, d, b0 > 0 ? 1.f : 0.f,
                       ob, d);
   }
 }
 
 // out[n] = tril(a[n])ᵀ·y[n], a [N, L, L], y and out [N, L, d]: row j of tril(a)ᵀ is column j of
-// tril(a), nonzero from row j down. For block b, a's column strip [b0, e) from row b0 down is
-// copied transposed into scratch ([e-b0, L-b0], the diagonal tile's upper part zeroed) and
-// enters one plain sgemm: OpenBLAS's transposed-A path packed and scaled at twice the cost.
+// tril(a), nonzero from row j down. For block b (columns [b0, e) of a), the rows below the
+// diagonal tile enter one sgemm straight from a, its transpose a BLAS flag; the diagonal tile,
+// copied into scratch with its upper part zeroed (a's upper triangle is never read), a second
+// one that accumulates.
 void tril_at_y(const Blocks& bl, int64_t n, const float* a, const float* y, float* out,
                float* scratch) {
   const int64_t l = bl.l, d = bl.d;
   const float* am = a + n * l * l;
   const float* ym = y + n * l * d;
   for (int64_t b = 0; b < bl.per_matrix(); ++b) {
-    const int64_t b0 = bl.begin(b), e = bl.end(b), w = e - b0, h = l - b0;
-    for (int64_t r = 0; r < h; ++r) {
-      const float* row = am + (b0 + r) * l + b0;
-      const int64_t keep = std::min(w, r + 1);  // columns b0 .. min(e-1, b0+r)
-      for (int64_t c = 0; c < keep; ++c) scratch[c * h + r] = row[c];
-      for (int64_t c = keep; c < w; ++c) scratch[c * h + r] = 0.f;
-    }
-    detail::raw_sgemm(false, false, w, d, h, 1.f, scratch, h, ym + b0 * d, d, 0.f,
-                      out + n * l * d + b0 * d, d);
+    const int64_t b0 = bl.begin(b), e = bl.end(b), w = e - b0;
+    float* ob = out + n * l * d + b0 * d;
+    copy_lower_tile(am, l, b0, w, scratch);
+    detail::raw_sgemm(true, false, w, d, w, 1.f, scratch, w, ym + b0 * d, d, 0.f, ob, d);
+    if (e < l)
+      detail::raw_sgemm(true, false, w, d, l - e, 1.f, am + e * l + b0, l, ym + e * d, d, 1.f, ob,
+                        d);
   }
 }
 
