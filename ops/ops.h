@@ -2,8 +2,8 @@
 // recgrad's differentiable operations, each with its backward beside it: matrix products on
 // OpenBLAS, broadcasting elementwise math and activations, reductions, softmax, shape ops,
 // embedding lookups with row-sparse gradients, losses, dropout, layer norm, convolution,
-// pooling, attention, RNN cell gates and linear maps of sparse (CSR) rows; plus the runtime
-// settings (threads, BLAS kernel).
+// pooling, attention (and its causal products), RNN cell gates and linear maps of sparse (CSR)
+// rows; plus the runtime settings (threads, BLAS kernel).
 //
 // One include for all of the package's public API (also autograd/autograd.h). Kernel helpers
 // (ops/blas.h, ops/broadcast.h, ops/column_reduce.h, ops/fast_math.h) are internal and not
@@ -11,6 +11,7 @@
 #include "autograd/autograd.h"
 #include "ops/activation.h"
 #include "ops/attention.h"
+#include "ops/causal_matmul.h"
 #include "ops/conv.h"
 #include "ops/dropout.h"
 #include "ops/elementwise.h"

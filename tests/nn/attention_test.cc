@@ -9,6 +9,11 @@
 #include "autograd/generator.h"
 #include "autograd/gradcheck.h"
 #include "autograd/graph.h"
+#include "ops/attention.h"
+#include "ops/causal_matmul.h"
+#include "ops/linear.h"
+#include "ops/matmul.h"
+#include "ops/shape.h"
 #include "tests/nn/param_gradcheck.h"
 #include "tests/nn/rnn_test_util.h"
 
@@ -200,6 +205,61 @@ TEST_CASE("MultiHeadAttention: under a causal mask position t ignores positions 
         else CHECK(norm > 0.0);
       }
     m.zero_grad();
+  }
+}
+
+TEST_CASE("MultiHeadAttention: causal self-attention equals the dense products, with gradients") {
+  // Causal self-attention takes the lower-triangle products (ops/causal_matmul.h); the dense
+  // composition here (matmul, masked_softmax, matmul) is the general path. Output, input and
+  // parameter gradients agree to float rounding, at lengths inside one tile and across ragged
+  // tiles, with left padding.
+  Generator gen(11);
+  for (int64_t heads : {1, 2}) {
+    for (int64_t len : {int64_t{1}, int64_t{6}, 2 * kCausalTile + 9}) {
+      CAPTURE(heads);
+      CAPTURE(len);
+      const int64_t b = 2, d = 8, dh = d / heads;
+      MultiHeadAttention m(d, heads, gen);
+      rnn_test::set_known_parameters(m);
+      Tensor pad = zeros({b, len});
+      for (int64_t l = 0; l < len / 3; ++l) pad.data()[len + l] = 1.f;  // row 1 left-padded
+      const Tensor x0 = randn({b, len, d}, gen), r = randn({b, len, d}, gen);
+      auto split = [&](const Tensor& t) {
+        return reshape(permute(reshape(t, {b, len, heads, dh}), {0, 2, 1, 3}),
+                       {b * heads, len, dh});
+      };
+      auto param = [&](const std::string& name) { return find_param(m, name); };
+      auto dense = [&](const Tensor& x) {
+        const Tensor q = split(linear(x, param("q_proj.weight"), param("q_proj.bias")));
+        const Tensor k = split(linear(x, param("k_proj.weight"), param("k_proj.bias")));
+        const Tensor v = split(linear(x, param("v_proj.weight"), param("v_proj.bias")));
+        const Tensor a = masked_softmax(matmul(q, k, false, true), pad, true,
+                                        1.f / std::sqrt(static_cast<float>(dh)));
+        const Tensor o = reshape(permute(reshape(matmul(a, v), {b, heads, len, dh}), {0, 2, 1, 3}),
+                                 {b, len, d});
+        return linear(o, param("out_proj.weight"), param("out_proj.bias"));
+      };
+      std::vector<Tensor> outs, grads;
+      for (bool use_module : {true, false}) {
+        m.zero_grad();
+        Tensor x = x0.clone();
+        x.set_requires_grad();
+        const Tensor y = use_module ? m.forward(x, causal_mask(pad)) : dense(x);
+        y.backward(r);
+        outs.push_back(y);
+        grads.push_back(x.grad().clone());
+        for (const auto& [name, p] : m.named_parameters()) grads.push_back(p.grad().clone());
+      }
+      auto want = [](const Tensor& t) {
+        return std::vector<double>(t.data(), t.data() + t.numel());
+      };
+      check_close(outs[0], want(outs[1]), 1e-5);
+      const size_t per_run = grads.size() / 2;
+      for (size_t i = 0; i < per_run; ++i) {
+        CAPTURE(i);  // 0: the input, then the parameters in registration order
+        check_close(grads[i], want(grads[per_run + i]), 1e-5);
+      }
+    }
   }
 }
 
