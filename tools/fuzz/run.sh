@@ -41,9 +41,10 @@ if ! command -v clang++-14 >/dev/null; then
   echo "fuzz: clang++-14 is missing: apt-get install clang-14 libclang-rt-14-dev" >&2
   exit 1
 fi
-# -O1 as libFuzzer recommends; FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION lets the checkpoint
-# reader skip checksums (see checkpoint_fuzzer.cc).
-flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -I.
+# -O1 as libFuzzer recommends; x86-64-v3 as .bazelrc builds (the kernels' 8-float vectors need
+# AVX); FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION lets the checkpoint reader skip checksums (see
+# checkpoint_fuzzer.cc).
+flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -march=x86-64-v3 -I.
        -fsanitize=address,undefined -fno-sanitize-recover=all
        -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
 # The sources the targets reach (an archive: the linker takes only the objects it needs).
