@@ -523,7 +523,6 @@ int main(int argc, char** argv) {
   }
 
   json results = json::array();
-  const json previous = exists(out + "/results.json") ? read_json(out + "/results.json") : json();
   for (const Row& row : rows) {
     std::fprintf(stderr, "[%s] %s ...\n", row.id.c_str(), row.model.c_str());
     const json r = run_row(row, cli, data, out, quick, force);
@@ -532,7 +531,9 @@ int main(int argc, char** argv) {
                  r["wall_seconds"].get<double>() / 60.0);
     results.push_back(r);
   }
-  // Rows not run this time keep their earlier entries, so the table stays whole.
+  // Rows not run this time keep their earlier entries, so the table stays whole. Read now, not
+  // at the start: another runner on the same OUT may have finished rows meanwhile.
+  const json previous = exists(out + "/results.json") ? read_json(out + "/results.json") : json();
   if (previous.is_object() && previous.contains("rows"))
     for (const json& p : previous["rows"]) {
       bool ran = false;
