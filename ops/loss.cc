@@ -154,6 +154,19 @@ Tensor pointwise_loss(const char* op, const Tensor& a, const Tensor& b, Reductio
                 });
 }
 
+// Per-row losses (double) as the loss tensor: [B] for kNone, else their sum or their mean over
+// `count` rows.
+Tensor reduce_rows(Reduction reduction, const std::vector<double>& row_loss, int64_t count) {
+  if (reduction == Reduction::kNone) {
+    Tensor out = Tensor::empty({static_cast<int64_t>(row_loss.size())});
+    for (size_t r = 0; r < row_loss.size(); ++r) out.data()[r] = static_cast<float>(row_loss[r]);
+    return out;
+  }
+  double total = 0.0;
+  for (double l : row_loss) total += l;
+  return reduce_total(reduction, total, count);
+}
+
 // logsumexp of each row of logits [B, C], in double.
 std::vector<double> row_logsumexp(const Tensor& logits) {
   const int64_t batch = logits.size(0), classes = logits.size(1);
@@ -290,15 +303,7 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, Reduction reducti
         t == ignore_index ? 0.0 : row_lse[r] - static_cast<double>(px[r * classes + t]);
   }
 
-  Tensor out;
-  if (reduction == Reduction::kNone) {
-    out = Tensor::empty({batch});
-    for (int64_t r = 0; r < batch; ++r) out.data()[r] = static_cast<float>(row_loss[r]);
-  } else {
-    double total = 0.0;
-    for (double l : row_loss) total += l;
-    out = reduce_total(reduction, total, count);
-  }
+  const Tensor out = reduce_rows(reduction, row_loss, count);
 
   // dx = (softmax(x) - onehot(t))·g_r with softmax = exp(x - lse): only lse [B] is saved, and
   // backward is one pass over the logits.
@@ -352,15 +357,7 @@ Tensor soft_cross_entropy(const Tensor& logits, const Tensor& targets, Reduction
                            mass[r] = static_cast<float>(m);
                          }
                        });
-  Tensor out;
-  if (reduction == Reduction::kNone) {
-    out = Tensor::empty({batch});
-    for (int64_t r = 0; r < batch; ++r) out.data()[r] = static_cast<float>(row_loss[r]);
-  } else {
-    double total = 0.0;
-    for (double l : row_loss) total += l;
-    out = reduce_total(reduction, total, batch);
-  }
+  const Tensor out = reduce_rows(reduction, row_loss, batch);
   return record("soft_cross_entropy", out, {logits},
                 [logits, targets, lse = std::move(lse), mass = std::move(mass), batch,
                  reduction](const Tensor& g, GradSink& sink) {
