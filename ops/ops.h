@@ -6,8 +6,8 @@
 // rows; plus the runtime settings (threads, BLAS kernel).
 //
 // One include for all of the package's public API (also autograd/autograd.h). Kernel helpers
-// (ops/blas.h, ops/broadcast.h, ops/column_reduce.h, ops/fast_math.h) are internal and not
-// included.
+// (ops/blas.h, ops/broadcast.h, ops/column_reduce.h, ops/dropout_mask.h, ops/fast_math.h) are
+// internal and not included.
 #include "autograd/autograd.h"
 #include "ops/activation.h"
 #include "ops/attention.h"

@@ -40,6 +40,27 @@ void check_values(const Tensor& got, const std::vector<double>& want, double tol
                   i, ": ", got.data()[i], " vs ", want[i]);
 }
 
+// Per-row losses [B] and the gradient of their sum, computed at 1 thread and then at 2.
+struct RowLossRuns {
+  std::vector<std::vector<float>> losses, grads;
+};
+
+template <typename RowLoss>
+RowLossRuns at_1_and_2_threads(const Tensor& x, const RowLoss& row_loss) {
+  const int restore = num_threads();
+  RowLossRuns runs;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Tensor xi = x.clone().set_requires_grad();
+    Tensor y = row_loss(xi);
+    y.backward(ones(y.shape()));
+    runs.losses.push_back(y.to_vector());
+    runs.grads.push_back(xi.grad().to_vector());
+  }
+  set_num_threads(restore);
+  return runs;
+}
+
 bool all_finite(const Tensor& t) {
   for (float v : t.to_vector())
     if (!std::isfinite(v)) return false;
@@ -287,24 +308,15 @@ TEST_CASE("cross_entropy: 100k classes match a double reference at 1 and 2 threa
   Ids t{7, c - 1, 50000};
   std::vector<double> l;
   for (int64_t r = 0; r < b; ++r) l.push_back(-log_softmax_ref(x.data() + r * c, c)[t.values[r]]);
-  const int restore = num_threads();
-  std::vector<std::vector<float>> losses, grads;
-  for (int threads : {1, 2}) {
-    set_num_threads(threads);
-    Tensor xi = x.clone().set_requires_grad();
-    Tensor y = cross_entropy(xi, t, Reduction::kNone);
-    check_values(y, l, 1e-5);
-    y.backward(ones({b}));
-    losses.push_back(y.to_vector());
-    grads.push_back(xi.grad().to_vector());
-  }
-  set_num_threads(restore);
-  CHECK(losses[0] == losses[1]);
-  CHECK(grads[0] == grads[1]);
+  const RowLossRuns runs = at_1_and_2_threads(
+      x, [&](const Tensor& xi) { return cross_entropy(xi, t, Reduction::kNone); });
+  check_values(tensor(runs.losses[0]), l, 1e-5);
+  CHECK(runs.losses[0] == runs.losses[1]);
+  CHECK(runs.grads[0] == runs.grads[1]);
   // Each row's gradient is softmax - onehot: it sums to 0.
   for (int64_t r = 0; r < b; ++r) {
     double s = 0;
-    for (int64_t j = 0; j < c; ++j) s += grads[0][r * c + j];
+    for (int64_t j = 0; j < c; ++j) s += runs.grads[0][r * c + j];
     CHECK(std::abs(s) < 1e-4);
   }
 }
@@ -387,19 +399,10 @@ TEST_CASE("soft_cross_entropy: 100k classes are bit-identical at 1 and 2 threads
   Generator gen(17);
   const Tensor x = normal({b, c}, 0.f, 3.f, gen);
   const Tensor t = uniform({b, c}, 0.f, 1.f, gen);
-  const int restore = num_threads();
-  std::vector<std::vector<float>> losses, grads;
-  for (int threads : {1, 2}) {
-    set_num_threads(threads);
-    Tensor xi = x.clone().set_requires_grad();
-    Tensor y = soft_cross_entropy(xi, t, Reduction::kNone);
-    y.backward(ones({b}));
-    losses.push_back(y.to_vector());
-    grads.push_back(xi.grad().to_vector());
-  }
-  set_num_threads(restore);
-  CHECK(losses[0] == losses[1]);
-  CHECK(grads[0] == grads[1]);
+  const RowLossRuns runs = at_1_and_2_threads(
+      x, [&](const Tensor& xi) { return soft_cross_entropy(xi, t, Reduction::kNone); });
+  CHECK(runs.losses[0] == runs.losses[1]);
+  CHECK(runs.grads[0] == runs.grads[1]);
 }
 
 TEST_CASE("soft_cross_entropy: mismatched shapes name both") {
