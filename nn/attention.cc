@@ -113,9 +113,13 @@ Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& key, const
   const bool lower_only = mask.causal && query.size(1) == lk;
   // Q·Kᵀ with K's transpose a BLAS flag; the 1/√d_head scale is folded into the softmax.
   const Tensor s = lower_only ? causal_scores(q, k) : matmul(q, k, false, true);
-  Tensor a = masked_softmax(s, mask.key_padding, mask.causal,
-                            1.f / std::sqrt(static_cast<float>(head_dim())));
-  if (dropout_) a = dropout_->forward(a);  // keeps the zeros above the diagonal
+  // Dropout on the weights is fused into the softmax: it keeps the zeros above the diagonal, and
+  // a separate pass would read and write them.
+  const float scale = 1.f / std::sqrt(static_cast<float>(head_dim()));
+  const Tensor a =
+      dropout_ ? masked_softmax_dropout(s, mask.key_padding, mask.causal, scale, dropout_->p(),
+                                        dropout_->is_training(), dropout_->generator())
+               : masked_softmax(s, mask.key_padding, mask.causal, scale);
   const Tensor o = lower_only ? causal_mix(a, v) : matmul(a, v);  // [B·h, Lq, d_head]
   return out_proj_->forward(merge_heads(o, b));
 }

@@ -6,6 +6,7 @@
 
 #include "autograd/graph.h"
 #include "autograd/parallel.h"
+#include "ops/dropout_mask.h"
 #include "ops/fast_math.h"
 #include "ops/reduce.h"
 
@@ -67,39 +68,65 @@ void for_each_row(const Layout& l, const Body& body) {
                        });
 }
 
-}  // namespace
-
-Tensor masked_softmax(const Tensor& scores, const Tensor& key_padding, bool causal, float scale) {
-  RECGRAD_CHECK(scores.dim() >= 2, "masked_softmax: scores ", scores.shape(),
+// The checks and the row layout shared by masked_softmax and masked_softmax_dropout.
+Layout layout_of(const char* op, const Tensor& scores, const Tensor& key_padding, bool causal,
+                 float scale) {
+  RECGRAD_CHECK(scores.dim() >= 2, op, ": scores ", scores.shape(),
                 ": expected [..., Lq, Lk] (rank >= 2)");
-  RECGRAD_CHECK(std::isfinite(scale), "masked_softmax: scores ", scores.shape(), ": scale ",
-                scale, " is not finite");
+  RECGRAD_CHECK(std::isfinite(scale), op, ": scores ", scores.shape(), ": scale ", scale,
+                " is not finite");
   const int64_t lq = scores.size(-2), lk = scores.size(-1);
   const int64_t n = lq * lk == 0 ? 0 : scores.numel() / (lq * lk);
   int64_t heads_per_batch = 1;
   if (key_padding.defined()) {
-    RECGRAD_CHECK(key_padding.dim() == 2 && key_padding.size(1) == lk, "masked_softmax: scores ",
+    RECGRAD_CHECK(key_padding.dim() == 2 && key_padding.size(1) == lk, op, ": scores ",
                   scores.shape(), ", key_padding ", key_padding.shape(),
                   ": expected key_padding [B, ", lk, "]");
     const int64_t b = key_padding.size(0);
-    RECGRAD_CHECK(b > 0 && n % b == 0, "masked_softmax: scores ", scores.shape(),
-                  ", key_padding ", key_padding.shape(), ": ", n,
-                  " score matrices do not split evenly over ", b, " batch rows");
+    RECGRAD_CHECK(b > 0 && n % b == 0, op, ": scores ", scores.shape(), ", key_padding ",
+                  key_padding.shape(), ": ", n, " score matrices do not split evenly over ", b,
+                  " batch rows");
     heads_per_batch = n / b;
   }
-  const Layout l{n * lq, lq, lk, heads_per_batch, causal};
+  return Layout{n * lq, lq, lk, heads_per_batch, causal};
+}
+
+// y = the masked softmax of every row of scores; then(r, y's row r) runs right after the row is
+// written, while it is in cache.
+template <typename Then>
+Tensor softmax_rows(const Layout& l, const Tensor& scores, const Tensor& key_padding,
+                    float scale, const Then& then) {
   Tensor out = Tensor::empty(scores.shape());
-  {
-    const float* ps = scores.data();
-    const float* pp = key_padding.defined() ? key_padding.data() : nullptr;
-    float* py = out.data();
-    for_each_row(l, [&](int64_t r) {
-      if (pp)
-        forward_row<true>(ps + r * lk, pp + l.pad_offset(r), l.limit(r), lk, scale, py + r * lk);
-      else
-        forward_row<false>(ps + r * lk, nullptr, l.limit(r), lk, scale, py + r * lk);
-    });
+  const float* ps = scores.data();
+  const float* pp = key_padding.defined() ? key_padding.data() : nullptr;
+  float* py = out.data();
+  for_each_row(l, [&](int64_t r) {
+    if (pp)
+      forward_row<true>(ps + r * l.lk, pp + l.pad_offset(r), l.limit(r), l.lk, scale,
+                        py + r * l.lk);
+    else
+      forward_row<false>(ps + r * l.lk, nullptr, l.limit(r), l.lk, scale, py + r * l.lk);
+    then(r, py + r * l.lk);
+  });
+  return out;
+}
+
+// Dropout's mask over one row's allowed keys [0, limit) (row r of the [N·Lq, Lk] weights, so
+// element r·Lk + k of the tensor, as dropout indexes it); the keys past limit are 0 already.
+struct RowDropout {
+  uint64_t key;
+  uint32_t threshold;
+  float scale;
+  void apply(const float* src, float* dst, int64_t r, int64_t lk, int64_t limit) const {
+    detail::dropout_span(src, dst, r * lk, limit, key, threshold, scale);
   }
+};
+
+}  // namespace
+
+Tensor masked_softmax(const Tensor& scores, const Tensor& key_padding, bool causal, float scale) {
+  const Layout l = layout_of("masked_softmax", scores, key_padding, causal, scale);
+  Tensor out = softmax_rows(l, scores, key_padding, scale, [](int64_t, const float*) {});
   // Backward needs only y (masked keys are exactly the zeros of y), captured detached.
   return record("masked_softmax", out, {scores},
                 [y = out.detach(), l, scale](const Tensor& grad_out, GradSink& g) {
@@ -111,6 +138,41 @@ Tensor masked_softmax(const Tensor& scores, const Tensor& key_padding, bool caus
                   for_each_row(l, [&](int64_t r) {
                     backward_row(py + r * l.lk, pg + r * l.lk, l.limit(r), l.lk, scale,
                                  pd + r * l.lk);
+                  });
+                  g.add(0, std::move(ds));
+                });
+}
+
+Tensor masked_softmax_dropout(const Tensor& scores, const Tensor& key_padding, bool causal,
+                              float scale, float p, bool training, Generator& gen) {
+  RECGRAD_CHECK(p >= 0.f && p < 1.f, "masked_softmax_dropout: p = ", p, " for scores ",
+                scores.shape(), ": p must lie in [0, 1)");
+  if (!training || p == 0.f) return masked_softmax(scores, key_padding, causal, scale);
+  const Layout l = layout_of("masked_softmax_dropout", scores, key_padding, causal, scale);
+  const RowDropout drop{gen.next_u64(), detail::dropout_threshold(p), 1.f / (1.f - p)};
+  // y, the weights before dropout, is what backward needs; out = dropout(y), each row written
+  // right after y's.
+  Tensor out = Tensor::empty(scores.shape());
+  float* po = out.data();
+  const Tensor y = softmax_rows(l, scores, key_padding, scale, [&](int64_t r, const float* y_row) {
+    const int64_t limit = l.limit(r);
+    drop.apply(y_row, po + r * l.lk, r, l.lk, limit);
+    std::fill(po + r * l.lk + limit, po + (r + 1) * l.lk, 0.f);
+  });
+  return record("masked_softmax_dropout", out, {scores},
+                [y, l, scale, drop](const Tensor& grad_out, GradSink& g) {
+                  if (!g.wants(0)) return;
+                  Tensor ds = Tensor::empty(y.shape());
+                  const float* py = y.data();
+                  const float* pg = grad_out.data();
+                  float* pd = ds.data();
+                  for_each_row(l, [&](int64_t r) {
+                    // dropout's backward (the masked gradient, into ds's row), then the
+                    // softmax's, reading that row as its gradient.
+                    const int64_t limit = l.limit(r);
+                    float* d = pd + r * l.lk;
+                    drop.apply(pg + r * l.lk, d, r, l.lk, limit);
+                    backward_row(py + r * l.lk, d, limit, l.lk, scale, d);
                   });
                   g.add(0, std::move(ds));
                 });

@@ -4,6 +4,7 @@
 // masked_fill(-inf) and a softmax (three [N, Lq, Lk] tensors written and read, and -inf
 // arithmetic to keep away from NaN). A query row whose keys are all masked (a padded query
 // attending to padded keys only) gives zeros, and a zero gradient, never NaN.
+#include "autograd/generator.h"
 #include "autograd/tensor.h"
 
 namespace recgrad {
@@ -24,5 +25,14 @@ namespace recgrad {
 /// parallel: bit-identical at any thread count.
 Tensor masked_softmax(const Tensor& scores, const Tensor& key_padding, bool causal,
                       float scale = 1.f);
+
+/// dropout(masked_softmax(scores, key_padding, causal, scale), p, training, gen) (ops/dropout.h)
+/// in one pass per query row: the same values, gradients and draws from gen, bit for bit, but
+/// the mask is applied only at the allowed keys (the weights elsewhere are 0 either way), and
+/// no [N, Lq, Lk] pass of its own runs forward or backward. Causal self-attention's weights are
+/// half zeros, which the separate dropout reads and writes. With training == false or p == 0
+/// it is masked_softmax (gen is not advanced).
+Tensor masked_softmax_dropout(const Tensor& scores, const Tensor& key_padding, bool causal,
+                              float scale, float p, bool training, Generator& gen);
 
 }  // namespace recgrad

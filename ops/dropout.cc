@@ -5,40 +5,17 @@
 #include "autograd/graph.h"
 #include "autograd/parallel.h"
 #include "ops/dropout_mask.h"
-#include "ops/fast_math.h"
 
 namespace recgrad {
 namespace {
 
-// dst[j] = src[j]·(scale if kept, else 0) for one block of kSimdBlock elements: a fixed trip
-// count and __restrict, which GCC vectorises (see ops/fast_math.h).
-inline void mask_block(const float* __restrict src, float* __restrict dst, uint32_t key,
-                       uint32_t first, uint32_t threshold, float scale) {
-  for (int64_t j = 0; j < detail::kSimdBlock; ++j) {
-    const uint32_t h = detail::dropout_hash(key, first + static_cast<uint32_t>(j));
-    dst[j] = src[j] * (h >= threshold ? scale : 0.f);
-  }
-}
-
-// dst_i = src_i·(scale if element i is kept, else 0). Whether i is kept depends only on
-// (key, i) (ops/dropout_mask.h), so forward and backward, and any split over threads, see the
-// same mask. Multiplying by a selected factor keeps the loop branch-free (a branch on a random
-// bit mispredicts often) and, as in PyTorch, lets a NaN in src show up even where it is dropped.
+// dst_i = src_i·(scale if element i is kept, else 0), spans of the tensor across threads.
+// Whether i is kept depends only on (key, i) (ops/dropout_mask.h), so forward and backward, and
+// any split over threads, see the same mask.
 void apply_mask(const float* src, float* dst, int64_t n, uint64_t key, float p, float scale) {
   const uint32_t threshold = detail::dropout_threshold(p);
   detail::parallel_for(n, detail::kGrainCheap, [&](int64_t lo, int64_t hi) {
-    int64_t i = lo;
-    while (i < hi) {
-      // One 32-bit key per 2^32 elements (the segment of i).
-      const uint32_t k = detail::dropout_segment_key(key, static_cast<uint64_t>(i));
-      const int64_t segment_end = ((i >> 32) + 1) << 32;
-      const int64_t end = std::min(hi, segment_end);
-      for (; i + detail::kSimdBlock <= end; i += detail::kSimdBlock)
-        mask_block(src + i, dst + i, k, static_cast<uint32_t>(i), threshold, scale);
-      for (; i < end; ++i)
-        dst[i] =
-            src[i] * (detail::dropout_hash(k, static_cast<uint32_t>(i)) >= threshold ? scale : 0.f);
-    }
+    detail::dropout_span(src + lo, dst + lo, lo, hi - lo, key, threshold, scale);
   });
 }
 

@@ -10,6 +10,7 @@
 #include "autograd/generator.h"
 #include "autograd/gradcheck.h"
 #include "autograd/graph.h"
+#include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/runtime.h"
 #include "ops/softmax.h"
@@ -169,4 +170,69 @@ TEST_CASE("masked_softmax: bad shapes and scales are rejected naming the shapes"
                        doctest::Contains("4 score matrices do not split evenly over 3"), Error);
   CHECK_THROWS_WITH_AS(masked_softmax(zeros({2, 2}), Tensor(), false, NAN),
                        doctest::Contains("is not finite"), Error);
+}
+
+// masked_softmax_dropout is defined as dropout(masked_softmax(...)): checked bit for bit,
+// forward and backward, against that composition, including the generators' draws.
+TEST_CASE("masked_softmax_dropout: equals dropout(masked_softmax) bit for bit, with gradients") {
+  Generator data(8);
+  const std::vector<std::tuple<Shape, Shape, bool>> cases = {
+      {{6, 40, 40}, {3, 40}, true},  // self-attention, 2 heads per batch row, padded keys
+      {{4, 7, 33}, {}, false},       // no masks; rows not a multiple of the SIMD block
+      {{2, 9, 5}, {2, 5}, true},     // Lq > Lk under causal
+  };
+  for (const auto& [shape, pad_shape, causal] : cases) {
+    CAPTURE(shape);
+    Tensor pad;
+    if (!pad_shape.empty()) {
+      pad = zeros(pad_shape);
+      for (int64_t i = 0; i < pad.numel(); i += 4) pad.data()[i] = 1.f;
+    }
+    const Tensor s0 = randn(shape, data), g = randn(shape, data);
+    Tensor s1 = s0.detach().clone().set_requires_grad();
+    Tensor s2 = s0.detach().clone().set_requires_grad();
+    Generator fused_gen(5), plain_gen(5);
+    const Tensor fused = masked_softmax_dropout(s1, pad, causal, 0.6f, 0.3f, true, fused_gen);
+    const Tensor plain = dropout(masked_softmax(s2, pad, causal, 0.6f), 0.3f, true, plain_gen);
+    CHECK(fused.to_vector() == plain.to_vector());
+    CHECK(fused_gen.next_u64() == plain_gen.next_u64());
+    fused.backward(g);
+    plain.backward(g);
+    CHECK(s1.grad().to_vector() == s2.grad().to_vector());
+    int64_t dropped = 0, allowed = 0;  // the mask did something: ~30% of the non-zeros
+    const std::vector<float> y = masked_softmax(s0, pad, causal, 0.6f).to_vector();
+    for (size_t i = 0; i < y.size(); ++i)
+      if (y[i] != 0.f) {
+        ++allowed;
+        dropped += fused.data()[i] == 0.f;
+      }
+    CHECK(dropped > allowed / 5);
+    CHECK(dropped < allowed / 2);
+  }
+}
+
+TEST_CASE("masked_softmax_dropout: gradients match central differences under a fixed mask") {
+  Generator data(9);
+  Tensor pad = zeros({2, 6});
+  pad.data()[5] = 1.f;
+  const Tensor s = randn({2, 6, 6}, data);
+  // A fresh generator per evaluation: every call draws the same key, so the same mask.
+  CHECK(gradcheck(
+      [&](const auto& in) {
+        Generator gen(3);
+        return masked_softmax_dropout(in[0], pad, true, 0.8f, 0.25f, true, gen);
+      },
+      {s}));
+}
+
+TEST_CASE("masked_softmax_dropout: outside training it is masked_softmax and draws nothing") {
+  Generator data(10), gen(4), untouched(4);
+  const Tensor s = randn({3, 5, 5}, data);
+  const std::vector<float> want = masked_softmax(s, Tensor(), true, 1.f).to_vector();
+  CHECK(masked_softmax_dropout(s, Tensor(), true, 1.f, 0.5f, false, gen).to_vector() == want);
+  CHECK(masked_softmax_dropout(s, Tensor(), true, 1.f, 0.f, true, gen).to_vector() == want);
+  CHECK(gen.next_u64() == untouched.next_u64());
+  CHECK_THROWS_WITH_AS(masked_softmax_dropout(s, Tensor(), true, 1.f, 1.f, true, gen),
+                       doctest::Contains("masked_softmax_dropout: p = 1 for scores [3,5,5]"),
+                       Error);
 }
