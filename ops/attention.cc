@@ -62,7 +62,8 @@ void backward_row(const float* y, const float* g, int64_t limit, int64_t lk, flo
 // body(row) for every query row, rows split across the pool (each row is written by one task).
 template <typename Body>
 void for_each_row(const Layout& l, const Body& body) {
-  detail::parallel_for(l.rows, std::max<int64_t>(1, detail::kGrainExpensive / std::max<int64_t>(l.lk, 1)),
+  detail::parallel_for(l.rows,
+                       std::max<int64_t>(1, detail::kGrainExpensive / std::max<int64_t>(l.lk, 1)),
                        [&](int64_t lo, int64_t hi) {
                          for (int64_t r = lo; r < hi; ++r) body(r);
                        });
@@ -94,8 +95,8 @@ Layout layout_of(const char* op, const Tensor& scores, const Tensor& key_padding
 // y = the masked softmax of every row of scores; then(r, y's row r) runs right after the row is
 // written, while it is in cache.
 template <typename Then>
-Tensor softmax_rows(const Layout& l, const Tensor& scores, const Tensor& key_padding,
-                    float scale, const Then& then) {
+Tensor softmax_rows(const Layout& l, const Tensor& scores, const Tensor& key_padding, float scale,
+                    const Then& then) {
   Tensor out = Tensor::empty(scores.shape());
   const float* ps = scores.data();
   const float* pp = key_padding.defined() ? key_padding.data() : nullptr;
@@ -109,6 +110,17 @@ Tensor softmax_rows(const Layout& l, const Tensor& scores, const Tensor& key_pad
     then(r, py + r * l.lk);
   });
   return out;
+}
+
+// ds, row by row: row(r, y's row, the output gradient's row, ds's row) writes ds's row r.
+template <typename Row>
+Tensor grad_rows(const Layout& l, const Tensor& y, const Tensor& grad_out, const Row& row) {
+  Tensor ds = Tensor::empty(y.shape());
+  const float* py = y.data();
+  const float* pg = grad_out.data();
+  float* pd = ds.data();
+  for_each_row(l, [&](int64_t r) { row(r, py + r * l.lk, pg + r * l.lk, pd + r * l.lk); });
+  return ds;
 }
 
 // Dropout's mask over one row's allowed keys [0, limit) (row r of the [N·Lq, Lk] weights, so
@@ -128,19 +140,15 @@ Tensor masked_softmax(const Tensor& scores, const Tensor& key_padding, bool caus
   const Layout l = layout_of("masked_softmax", scores, key_padding, causal, scale);
   Tensor out = softmax_rows(l, scores, key_padding, scale, [](int64_t, const float*) {});
   // Backward needs only y (masked keys are exactly the zeros of y), captured detached.
-  return record("masked_softmax", out, {scores},
-                [y = out.detach(), l, scale](const Tensor& grad_out, GradSink& g) {
-                  if (!g.wants(0)) return;
-                  Tensor ds = Tensor::empty(y.shape());
-                  const float* py = y.data();
-                  const float* pg = grad_out.data();
-                  float* pd = ds.data();
-                  for_each_row(l, [&](int64_t r) {
-                    backward_row(py + r * l.lk, pg + r * l.lk, l.limit(r), l.lk, scale,
-                                 pd + r * l.lk);
-                  });
-                  g.add(0, std::move(ds));
-                });
+  return record(
+      "masked_softmax", out, {scores},
+      [y = out.detach(), l, scale](const Tensor& grad_out, GradSink& g) {
+        if (!g.wants(0)) return;
+        g.add(0, grad_rows(l, y, grad_out,
+                           [&](int64_t r, const float* y_row, const float* g_row, float* ds_row) {
+                             backward_row(y_row, g_row, l.limit(r), l.lk, scale, ds_row);
+                           }));
+      });
 }
 
 Tensor masked_softmax_dropout(const Tensor& scores, const Tensor& key_padding, bool causal,
@@ -159,23 +167,19 @@ Tensor masked_softmax_dropout(const Tensor& scores, const Tensor& key_padding, b
     drop.apply(y_row, po + r * l.lk, r, l.lk, limit);
     std::fill(po + r * l.lk + limit, po + (r + 1) * l.lk, 0.f);
   });
-  return record("masked_softmax_dropout", out, {scores},
-                [y, l, scale, drop](const Tensor& grad_out, GradSink& g) {
-                  if (!g.wants(0)) return;
-                  Tensor ds = Tensor::empty(y.shape());
-                  const float* py = y.data();
-                  const float* pg = grad_out.data();
-                  float* pd = ds.data();
-                  for_each_row(l, [&](int64_t r) {
-                    // dropout's backward (the masked gradient, into ds's row), then the
-                    // softmax's, reading that row as its gradient.
-                    const int64_t limit = l.limit(r);
-                    float* d = pd + r * l.lk;
-                    drop.apply(pg + r * l.lk, d, r, l.lk, limit);
-                    backward_row(py + r * l.lk, d, limit, l.lk, scale, d);
-                  });
-                  g.add(0, std::move(ds));
-                });
+  return record(
+      "masked_softmax_dropout", out, {scores},
+      [y, l, scale, drop](const Tensor& grad_out, GradSink& g) {
+        if (!g.wants(0)) return;
+        g.add(0, grad_rows(l, y, grad_out,
+                           [&](int64_t r, const float* y_row, const float* g_row, float* ds_row) {
+                             // dropout's backward (the masked gradient, into ds's row), then the
+                             // softmax's, reading that row as its gradient.
+                             const int64_t limit = l.limit(r);
+                             drop.apply(g_row, ds_row, r, l.lk, limit);
+                             backward_row(y_row, ds_row, limit, l.lk, scale, ds_row);
+                           }));
+      });
 }
 
 }  // namespace recgrad

@@ -20,15 +20,22 @@
 
 namespace recgrad::detail {
 
-/// The 32-bit hash of element i (its low 32 bits) under a segment key.
-inline uint32_t dropout_hash(uint32_t segment_key, uint32_t i) {
-  uint32_t z = i * 0x9E3779B9u + segment_key;
+/// The hash of element i (its low 32 bits) under a segment key, for one uint32_t or, lane by
+/// lane, for a vector of them (GCC's vector extension; see dropout_block).
+template <typename U>
+inline U dropout_hash_lanes(uint32_t segment_key, U i) {
+  U z = i * 0x9E3779B9u + segment_key;
   z ^= z >> 16;
   z *= 0x7FEB352Du;
   z ^= z >> 15;
   z *= 0x846CA68Bu;
   z ^= z >> 16;
   return z;
+}
+
+/// The 32-bit hash of element i (its low 32 bits) under a segment key.
+inline uint32_t dropout_hash(uint32_t segment_key, uint32_t i) {
+  return dropout_hash_lanes(segment_key, i);
 }
 
 /// The key of the 2^32-element segment holding element i, from the dropout call's key.
@@ -62,12 +69,7 @@ inline void dropout_block(const float* src, float* dst, uint32_t key, uint32_t f
   const DropoutF32x8 kept = {scale, scale, scale, scale, scale, scale, scale, scale};
   const DropoutF32x8 dropped = {};
   for (int64_t h = 0; h < kSimdBlock; h += 8) {
-    DropoutU32x8 z = (lane + (first + static_cast<uint32_t>(h))) * 0x9E3779B9u + key;
-    z ^= z >> 16;
-    z *= 0x7FEB352Du;
-    z ^= z >> 15;
-    z *= 0x846CA68Bu;
-    z ^= z >> 16;
+    const DropoutU32x8 z = dropout_hash_lanes(key, lane + (first + static_cast<uint32_t>(h)));
     DropoutF32x8 x;
     std::memcpy(&x, src + h, sizeof x);
     x *= z >= threshold ? kept : dropped;
