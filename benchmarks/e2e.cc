@@ -33,33 +33,33 @@
 // OUT/results.md (the tables) and OUT/throughput.svg (the chart); runs' logs and JSON go to
 // OUT/runs/.
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "benchmarks/e2e_report.h"
+#include "benchmarks/child_process.h"
 #include "benchmarks/files.h"
 
 namespace {
 
+using recgrad::bench::absolute;
+using recgrad::bench::ChildOutcome;
 using recgrad::bench::exists;
+using recgrad::bench::last_line;
 using recgrad::bench::make_dirs;
 using recgrad::bench::read_text;
+using recgrad::bench::run_logged;
 using recgrad::bench::write_text;
 
 using recgrad::bench::DataKind;
@@ -87,57 +87,6 @@ struct Options {
 
 // ---- processes --------------------------------------------------------------------------------
 
-struct Outcome {
-  int exit_code = -1;
-  bool timed_out = false;
-  double seconds = 0;
-  double peak_rss_mib = 0;
-};
-
-// Runs argv with `env` added to the environment, stdout and stderr appended to `log`; measures
-// wall time and peak RSS, and kills the child after `timeout` seconds.
-Outcome run_logged(const std::vector<std::string>& argv,
-                   const std::vector<std::pair<std::string, std::string>>& env,
-                   const std::string& log, double timeout) {
-  const auto start = std::chrono::steady_clock::now();
-  // The child stays in our process group, so Ctrl-C on `bazel run` reaches it too.
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::fopen(log.c_str(), "a");
-    if (f) {
-      dup2(fileno(f), 1);
-      dup2(fileno(f), 2);
-    }
-    for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    std::perror(args[0]);
-    _exit(127);
-  }
-  Outcome o;
-  if (pid < 0) return o;
-  int status = 0;
-  rusage usage{};
-  for (;;) {
-    const pid_t done = wait4(pid, &status, WNOHANG, &usage);
-    if (done == pid) break;
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (done < 0) return o;
-    if (elapsed > timeout && !o.timed_out) {
-      o.timed_out = true;
-      kill(pid, SIGKILL);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  o.peak_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
-  o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return o;
-}
-
 // stdout of a short command (a version query); "" when it fails.
 std::string capture(const std::string& command) {
   std::string out;
@@ -156,24 +105,6 @@ std::string capture(const std::string& command) {
 
 
 
-
-// The last non-empty line of a log: what a failed run said last.
-std::string last_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return last;
-}
-
-// A relative path from the command line is relative to where `bazel run` was called.
-std::string absolute(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (cwd && *cwd) return std::string(cwd) + "/" + path;
-  char buf[4096];
-  return getcwd(buf, sizeof buf) ? std::string(buf) + "/" + path : path;
-}
 
 // A file shipped as runfiles data (bazel run), else beside the workspace, else "".
 std::string find_runfile(const std::string& flag, const char* argv0, const std::string& relative) {
@@ -331,8 +262,8 @@ json run_model(const Context& c, const ModelBench& m, int threads) {
                    threads == 1 ? "" : "s", round + 1, c.opts.rounds,
                    side == 0 ? "recgrad" : "PyTorch");
       std::fflush(stderr);
-      const Outcome o =
-          run_logged(argv, side == 1 ? torch_env : decltype(torch_env){}, log, timeout);
+      const ChildOutcome o =
+          run_logged(argv, log, side == 1 ? torch_env : decltype(torch_env){}, timeout);
       std::fprintf(stderr, " %.1f s, %.0f MiB\n", o.seconds, o.peak_rss_mib);
       if (o.exit_code != 0 || !exists(result)) {
         errors[side] =
@@ -390,9 +321,9 @@ json op_benchmarks(const Context& c, const char* argv0, const std::vector<int>& 
     std::fprintf(stderr, "[ops] %s --threads=%s --benchmark_min_time=%s ...", binary, list.c_str(),
                  min_time);
     std::fflush(stderr);
-    const Outcome o = run_logged({path, "--json", out, "--threads=" + list,
-                                  std::string("--benchmark_min_time=") + min_time},
-                                 {}, log, c.opts.timeout_minutes * 60);
+    const ChildOutcome o = run_logged({path, "--json", out, "--threads=" + list,
+                                       std::string("--benchmark_min_time=") + min_time},
+                                      log, {}, c.opts.timeout_minutes * 60);
     std::fprintf(stderr, " %.1f s\n", o.seconds);
     if (o.exit_code != 0 || !exists(out)) {
       failures += std::string(failures.empty() ? "" : "; ") + binary + " failed (exit " +
@@ -430,7 +361,7 @@ void profile_row(const Context& c, const ModelBench& m, int threads, json& row) 
   std::fprintf(stderr, "[%s, %d thread%s] profile ...", m.name.c_str(), threads,
                threads == 1 ? "" : "s");
   std::fflush(stderr);
-  const Outcome o = run_logged(argv, {}, log, c.opts.timeout_minutes * 60);
+  const ChildOutcome o = run_logged(argv, log, {}, c.opts.timeout_minutes * 60);
   std::fprintf(stderr, " %.1f s\n", o.seconds);
   if (o.exit_code != 0 || !exists(out)) {
     row["profile_error"] = "recgrad profile failed (exit " + std::to_string(o.exit_code) +
@@ -549,7 +480,7 @@ int main(int argc, char** argv) {
       std::remove(log.c_str());
       run_logged({c.cli, "train", "--model", "pop", "--quiet", "--synthetic-users", "50",
                   "--synthetic-items", "100", "--synthetic-rows", "2000"},
-                 {}, log, 120);
+                 log, {}, 120);
       std::ifstream in(log);
       std::string first;
       std::getline(in, first);
@@ -573,8 +504,8 @@ int main(int argc, char** argv) {
       // What the interpreter and the libraries alone cost: the floor of every peer's RSS.
       const std::string log = c.out + "/runs/import_torch.txt";
       std::remove(log.c_str());
-      const Outcome imp = run_logged({c.python, "-c", "import torch, numpy"},
-                                     coretype_env(c.blas_core), log, 300);
+      const ChildOutcome imp = run_logged({c.python, "-c", "import torch, numpy"}, log,
+                                          coretype_env(c.blas_core), 300);
       if (imp.exit_code == 0) machine["pytorch_import_rss_mib"] = imp.peak_rss_mib;
     }
     machine["load_before"] = load_average();
@@ -599,7 +530,7 @@ int main(int argc, char** argv) {
       const std::string log = c.out + "/runs/export_" + std::to_string(kind) + ".log";
       std::remove(log.c_str());
       std::fprintf(stderr, "exporting %s ...\n", described[kind].c_str());
-      const Outcome e = run_logged(argv_export, {}, log, 600);
+      const ChildOutcome e = run_logged(argv_export, log, {}, 600);
       if (e.exit_code != 0) {
         std::fprintf(stderr, "all: recgrad export failed: %s\n", last_line(log).c_str());
         return 1;

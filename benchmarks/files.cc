@@ -1,8 +1,10 @@
 #include "benchmarks/files.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -29,6 +31,22 @@ void write_text(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   std::ofstream(tmp) << text;
   std::rename(tmp.c_str(), path.c_str());
+}
+
+std::string last_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return last;
+}
+
+std::string absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (cwd && *cwd) return std::string(cwd) + "/" + path;
+  char buf[4096];
+  return getcwd(buf, sizeof buf) ? std::string(buf) + "/" + path : path;
 }
 
 }  // namespace recgrad::bench

@@ -11,14 +11,10 @@
 // and peak RSS are measured from outside, and a crash or a missing dataset fails that row only.
 // Hyperparameters are the papers' (or RecBole's) defaults; epochs are chosen by early stopping
 // on the validation part (never on test), which each protocol carves out of its training rows.
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -30,12 +26,16 @@
 #include <utility>
 #include <vector>
 
+#include "benchmarks/child_process.h"
 #include "benchmarks/files.h"
 
 namespace {
 
+using recgrad::bench::absolute;
+using recgrad::bench::ChildOutcome;
 using recgrad::bench::exists;
 using recgrad::bench::make_dirs;
+using recgrad::bench::run_logged;
 using recgrad::bench::write_text;
 
 // Ordered, so metrics keep the order a row reports them in.
@@ -240,55 +240,9 @@ std::string shell_line(const std::vector<std::string>& argv) {
   return out;
 }
 
-struct Outcome {
-  int exit_code = -1;
-  double seconds = 0;
-  double peak_rss_mib = 0;
-};
-
-// Runs argv with stdout and stderr appended to `log`; measures wall time and peak RSS.
-Outcome run_logged(const std::vector<std::string>& argv, const std::string& log) {
-  const auto start = std::chrono::steady_clock::now();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::fopen(log.c_str(), "a");
-    if (f) {
-      dup2(fileno(f), 1);
-      dup2(fileno(f), 2);
-    }
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    std::perror(args[0]);
-    _exit(127);
-  }
-  Outcome o;
-  int status = 0;
-  rusage usage{};
-  if (pid > 0 && wait4(pid, &status, 0, &usage) == pid) {
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    o.peak_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
-  }
-  o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return o;
-}
-
-
-
 json read_json(const std::string& path) {
   std::ifstream in(path);
   return json::parse(in, nullptr, /*allow_exceptions=*/false);
-}
-
-
-// A relative path from the command line is relative to where `bazel run` was called.
-std::string absolute(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (cwd && *cwd) return std::string(cwd) + "/" + path;
-  char buf[4096];
-  return getcwd(buf, sizeof buf) ? std::string(buf) + "/" + path : path;
 }
 
 // The recgrad CLI: --recgrad, else beside this binary in Bazel's runfiles, else bazel-bin.
@@ -352,16 +306,17 @@ json run_row(const Row& row, const std::string& cli, const std::string& data, co
         }
         return full;
       };
-      Outcome total;
+      ChildOutcome total;
       bool ok = true;
       for (const auto& pre : row.before) {
-        const Outcome o = run_logged(expanded(pre), log);
+        const ChildOutcome o = run_logged(expanded(pre), log);
         total.seconds += o.seconds;
         total.peak_rss_mib = std::max(total.peak_rss_mib, o.peak_rss_mib);
         if (o.exit_code != 0) ok = false;
       }
       if (ok) {
-        const Outcome o = run_logged(cat(expanded(row.args), {"--metrics-json", result_path}), log);
+        const ChildOutcome o =
+            run_logged(cat(expanded(row.args), {"--metrics-json", result_path}), log);
         total.seconds += o.seconds;
         total.peak_rss_mib = std::max(total.peak_rss_mib, o.peak_rss_mib);
         ok = o.exit_code == 0;
