@@ -4,7 +4,9 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "autograd/graph.h"
@@ -329,29 +331,75 @@ Tensor cross_entropy(const Tensor& logits, const Ids& targets, Reduction reducti
                 });
 }
 
-Tensor soft_cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction) {
-  RECGRAD_CHECK(logits.dim() == 2 && logits.size(1) >= 1, "soft_cross_entropy: logits ",
-                logits.shape(), " must be 2-D [B,C] with C >= 1");
-  RECGRAD_CHECK(targets.shape() == logits.shape(), "soft_cross_entropy: targets ",
-                targets.shape(), " must have the logits' shape ", logits.shape());
+namespace {
+
+// The targets of soft_cross_entropy, dense or CSR: per row, the target mass Σ_j t[r, j] and
+// Σ_j t[r, j]·x[r, j] (sums()), and dr[j] -= s·t[r, j] over j in [j0, j1) (subtract()).
+struct DenseTargets {
+  Tensor t;
+  int64_t classes;
+  // Zero targets add nothing, even against an infinite logit (a blend, so the loop still
+  // vectorises).
+  std::pair<double, double> sums(int64_t r, const float* x) const {
+    const float* tr = t.data() + r * classes;
+    const double mass = detail::lane_sum(0, classes, [&](int64_t j) { return tr[j]; });
+    const double tx = detail::lane_sum(0, classes, [&](int64_t j) {
+      return detail::select(tr[j] != 0.f, tr[j] * x[j], 0.f);
+    });
+    return {mass, tx};
+  }
+  void subtract(int64_t r, int64_t j0, int64_t j1, float s, float* dr) const {
+    const float* tr = t.data() + r * classes;
+    for (int64_t j = j0; j < j1; ++j) dr[j] -= s * tr[j];
+  }
+};
+
+struct SparseTargets {
+  std::shared_ptr<const CsrMatrix> t;
+  // lane_sum's sums over the non-zeros only: each term goes to the lane of its column and the
+  // columns past the last whole 8-lane block are added after the lanes, as lane_sum does, so
+  // the zeros' absence changes no bit when a row's columns ascend.
+  template <typename Term>
+  double lane_sum_nonzeros(int64_t r, const Term& term) const {
+    constexpr int64_t kLanes = 8;
+    const int64_t full = t->cols - t->cols % kLanes;
+    double acc[kLanes] = {};
+    for (int64_t k = t->offsets[r]; k < t->offsets[r + 1]; ++k)
+      if (t->columns[k] < full) acc[t->columns[k] % kLanes] += static_cast<double>(term(k));
+    double s = 0;
+    for (int64_t l = 0; l < kLanes; ++l) s += acc[l];
+    for (int64_t k = t->offsets[r]; k < t->offsets[r + 1]; ++k)
+      if (t->columns[k] >= full) s += static_cast<double>(term(k));
+    return s;
+  }
+  std::pair<double, double> sums(int64_t r, const float* x) const {
+    const double mass = lane_sum_nonzeros(r, [&](int64_t k) { return t->values[k]; });
+    const double tx = lane_sum_nonzeros(r, [&](int64_t k) {
+      const float v = t->values[k];
+      return v != 0.f ? v * x[t->columns[k]] : 0.f;
+    });
+    return {mass, tx};
+  }
+  void subtract(int64_t r, int64_t j0, int64_t j1, float s, float* dr) const {
+    for (int64_t k = t->offsets[r]; k < t->offsets[r + 1]; ++k) {
+      const int64_t j = t->columns[k];
+      if (j >= j0 && j < j1) dr[j] -= s * t->values[k];
+    }
+  }
+};
+
+// l_r = lse_r·Σt − Σ t·x per row, then reduced; backward one softmax_grad pass.
+template <typename Targets>
+Tensor soft_cross_entropy_of(const Tensor& logits, Targets targets, Reduction reduction) {
   const int64_t batch = logits.size(0), classes = logits.size(1);
   const std::vector<double> row_lse = row_logsumexp(logits);
-  // Per row the target mass Σt and Σ t·x, in double: l = lse·Σt − Σ t·x. Zero targets add
-  // nothing, even against an infinite logit (a blend, so the loop still vectorises).
   const float* px = logits.data();
-  const float* pt = targets.data();
   std::vector<double> row_loss(static_cast<size_t>(batch));
   std::vector<float> lse(static_cast<size_t>(batch)), mass(static_cast<size_t>(batch));
   detail::parallel_for(batch, std::max<int64_t>(1, detail::kGrainCheap / classes),
                        [&](int64_t lo, int64_t hi) {
                          for (int64_t r = lo; r < hi; ++r) {
-                           const float* x = px + r * classes;
-                           const float* t = pt + r * classes;
-                           const double m =
-                               detail::lane_sum(0, classes, [&](int64_t j) { return t[j]; });
-                           const double tx = detail::lane_sum(0, classes, [&](int64_t j) {
-                             return detail::select(t[j] != 0.f, t[j] * x[j], 0.f);
-                           });
+                           const auto [m, tx] = targets.sums(r, px + r * classes);
                            row_loss[r] = row_lse[r] * m - tx;
                            lse[r] = static_cast<float>(row_lse[r]);
                            mass[r] = static_cast<float>(m);
@@ -359,24 +407,44 @@ Tensor soft_cross_entropy(const Tensor& logits, const Tensor& targets, Reduction
                        });
   const Tensor out = reduce_rows(reduction, row_loss, batch);
   return record("soft_cross_entropy", out, {logits},
-                [logits, targets, lse = std::move(lse), mass = std::move(mass), batch,
-                 reduction](const Tensor& g, GradSink& sink) {
+                [logits, targets = std::move(targets), lse = std::move(lse),
+                 mass = std::move(mass), batch, reduction](const Tensor& g, GradSink& sink) {
                   if (!sink.wants(0)) return;
                   std::vector<float> row_scale(static_cast<size_t>(batch));
                   for (int64_t r = 0; r < batch; ++r)
                     row_scale[r] = reduction == Reduction::kNone
                                        ? g.data()[r]
                                        : reduction_scale(reduction, g.item(), batch);
-                  const int64_t classes = logits.size(1);
-                  const float* pt = targets.data();
                   Tensor d = softmax_grad(logits, lse, mass, row_scale,
                                           [&](int64_t r, int64_t j0, int64_t j1, float* dr) {
-                                            const float* t = pt + r * classes;
-                                            const float s = row_scale[r];
-                                            for (int64_t j = j0; j < j1; ++j) dr[j] -= s * t[j];
+                                            targets.subtract(r, j0, j1, row_scale[r], dr);
                                           });
                   sink.add(0, std::move(d));
                 });
+}
+
+void check_soft_logits(const Tensor& logits) {
+  RECGRAD_CHECK(logits.dim() == 2 && logits.size(1) >= 1, "soft_cross_entropy: logits ",
+                logits.shape(), " must be 2-D [B,C] with C >= 1");
+}
+
+}  // namespace
+
+Tensor soft_cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction) {
+  check_soft_logits(logits);
+  RECGRAD_CHECK(targets.shape() == logits.shape(), "soft_cross_entropy: targets ",
+                targets.shape(), " must have the logits' shape ", logits.shape());
+  return soft_cross_entropy_of(logits, DenseTargets{targets, logits.size(1)}, reduction);
+}
+
+Tensor soft_cross_entropy(const Tensor& logits, const CsrMatrix& targets, Reduction reduction) {
+  check_soft_logits(logits);
+  targets.validate("soft_cross_entropy");
+  RECGRAD_CHECK(targets.rows == logits.size(0) && targets.cols == logits.size(1),
+                "soft_cross_entropy: sparse targets [", targets.rows, ", ", targets.cols,
+                "] must have the logits' shape ", logits.shape());
+  return soft_cross_entropy_of(
+      logits, SparseTargets{std::make_shared<const CsrMatrix>(targets)}, reduction);
 }
 
 }  // namespace recgrad

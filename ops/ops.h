@@ -13,6 +13,7 @@
 #include "ops/attention.h"
 #include "ops/causal_matmul.h"
 #include "ops/conv.h"
+#include "ops/csr.h"
 #include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"

@@ -11,31 +11,11 @@
 // Every sum runs in a fixed order over one output element per task, so results are the same
 // at any thread count.
 #include <cstdint>
-#include <vector>
 
 #include "autograd/tensor.h"
+#include "ops/csr.h"
 
 namespace recgrad {
-
-/// A [rows, cols] matrix of mostly zeros in compressed sparse row form: row r holds the entries
-/// (columns[k], values[k]) for k in [offsets[r], offsets[r + 1]). Columns within a row must be
-/// distinct (their order is free). The ops treat it as data: no gradient flows to its values.
-struct CsrMatrix {
-  int64_t rows = 0, cols = 0;
-  std::vector<int64_t> offsets{0};  ///< rows + 1 entries, offsets[0] = 0, non-decreasing
-  std::vector<int64_t> columns;     ///< nnz column ids in [0, cols)
-  std::vector<float> values;        ///< nnz values
-
-  int64_t nnz() const { return static_cast<int64_t>(columns.size()); }
-  /// Throws recgrad::Error naming `op` when the offsets, columns or values are inconsistent
-  /// (sizes, order, a column out of range or repeated within a row).
-  void validate(const char* op) const;
-  /// The matrix with its zeros.  -> [rows, cols]
-  Tensor to_dense() const;
-};
-
-/// The non-zero entries of a dense matrix, row by row in column order.  x [rows, cols] -> CSR
-CsrMatrix csr_from_dense(const Tensor& x);
 
 /// y = x·Wᵀ + b for a sparse x: nn::Linear's map (same weight layout) on CSR rows.
 /// x CSR [B, in], weight [out, in], bias [out] or undefined -> [B, out].

@@ -139,20 +139,25 @@ UserRowLoader::UserRowLoader(const UserItems& train, LoaderOptions opts) : train
 }
 
 UserRowBatch UserRowLoader::batch(int64_t index) const {
-  const std::vector<int64_t> ex = order_.batch(index);
-  const auto b_size = static_cast<int64_t>(ex.size());
+  Ids users = batch_users(index);
+  const auto b_size = static_cast<int64_t>(users.values.size());
   const int64_t n = train_.num_items;
-  std::vector<int64_t> users(b_size);
   Tensor rows = zeros({b_size, n});
   float* r = rows.data();
   detail::parallel_for(b_size, 16, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
-      users[i] = users_[ex[i]];
-      for (const int64_t* it = train_.begin(users[i]); it != train_.end(users[i]); ++it)
-        r[i * n + *it] = 1.f;
+      const int64_t u = users.values[i];
+      for (const int64_t* it = train_.begin(u); it != train_.end(u); ++it) r[i * n + *it] = 1.f;
     }
   });
-  return {Ids(std::move(users)), rows};
+  return {std::move(users), rows};
+}
+
+Ids UserRowLoader::batch_users(int64_t index) const {
+  const std::vector<int64_t> ex = order_.batch(index);
+  std::vector<int64_t> users(ex.size());
+  for (size_t i = 0; i < ex.size(); ++i) users[i] = users_[ex[i]];
+  return Ids(std::move(users));
 }
 
 // ---------------------------------------------------------------------------------------------

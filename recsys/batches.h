@@ -140,6 +140,11 @@ class UserRowLoader : public EpochLoader<UserRowBatch> {
  public:
   explicit UserRowLoader(const UserItems& train, LoaderOptions opts = {});
   UserRowBatch batch(int64_t index) const override;
+  /// The users of batch(index) without their dense rows, for models that read the rows
+  /// sparsely (recsys/model_utils.h's history_csr over history()).
+  Ids batch_users(int64_t index) const;
+  /// The training histories the rows come from.
+  const UserItems& history() const { return train_; }
 
  private:
   UserItems train_;

@@ -1,6 +1,8 @@
 #include "recsys/model_utils.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 
 #include "autograd/error.h"
@@ -24,6 +26,24 @@ Tensor history_rows(const UserItems& history, const std::vector<int64_t>& users)
         r[i * n + *it] = 1.f;
   });
   return rows;
+}
+
+CsrMatrix history_csr(const UserItems& history, const std::vector<int64_t>& users) {
+  CsrMatrix m;
+  m.rows = static_cast<int64_t>(users.size());
+  m.cols = history.num_items;
+  m.offsets.reserve(users.size() + 1);
+  for (int64_t u : users) {
+    RECGRAD_CHECK(u >= 0 && u < history.num_users(), "history_csr: user ", u,
+                  " is outside the history's ", history.num_users(), " users");
+    const auto first = static_cast<std::ptrdiff_t>(m.columns.size());
+    m.columns.insert(m.columns.end(), history.begin(u), history.end(u));
+    std::sort(m.columns.begin() + first, m.columns.end());
+    m.columns.erase(std::unique(m.columns.begin() + first, m.columns.end()), m.columns.end());
+    m.offsets.push_back(static_cast<int64_t>(m.columns.size()));
+  }
+  m.values.assign(m.columns.size(), 1.f);
+  return m;
 }
 
 Tensor l2_normalize_rows(const Tensor& x) {

@@ -23,6 +23,11 @@ namespace recgrad::recsys {
 /// else 0.  users [B] -> [B, history.num_items]. Throws recgrad::Error for a user out of range.
 Tensor history_rows(const UserItems& history, const std::vector<int64_t>& users);
 
+/// The non-zeros of history_rows(history, users) as CSR, built from the item lists directly
+/// (no [B, n] pass): each row's columns ascending (csr_from_dense's order, so the sparse ops
+/// give the same bits), values 1.  users [B] -> CSR [B, history.num_items]
+CsrMatrix history_csr(const UserItems& history, const std::vector<int64_t>& users);
+
 /// y[b] = x[b] / ‖x[b]‖₂; an all-zero row stays zero. A fresh tensor outside the graph (the
 /// models normalise constant inputs).  x [B, n] -> [B, n]
 Tensor l2_normalize_rows(const Tensor& x);

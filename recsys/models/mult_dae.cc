@@ -84,11 +84,10 @@ int64_t MultDae::batch_examples(int64_t index) const {
   return std::min(train_.batch_size, loader_->num_examples() - index * train_.batch_size);
 }
 
-Tensor MultDae::forward(const Tensor& rows, bool noisy, uint64_t dropout_key) {
+Tensor MultDae::forward(CsrMatrix x, bool noisy, uint64_t dropout_key) {
   // The rows are ~95% zeros: normalise, drop out and multiply their non-zeros only (the same
   // numbers as the dense path: recsys/model_utils.h).
   Generator gen(dropout_key);
-  CsrMatrix x = csr_from_dense(rows);
   l2_normalize_rows(x);
   dropout_nonzeros(x, config_.dropout, noisy, gen);
   return decoder_->forward(
@@ -97,14 +96,15 @@ Tensor MultDae::forward(const Tensor& rows, bool noisy, uint64_t dropout_key) {
 
 Tensor MultDae::loss(int64_t index) {
   RECGRAD_CHECK(loader_.has_value(), "multdae: attach() the training data before training");
-  const UserRowBatch b = loader_->batch(index);
+  // The batch's rows stay sparse throughout: the input, and the likelihood's targets.
+  const CsrMatrix rows = history_csr(loader_->history(), loader_->batch_users(index).values);
   const Tensor logits =
-      forward(b.rows, is_training(), batch_key(train_.seed, kDropoutSalt, epoch_, index));
-  return soft_cross_entropy(logits, b.rows);  // multinomial: −Σ_j x_j log softmax_j, mean
+      forward(rows, is_training(), batch_key(train_.seed, kDropoutSalt, epoch_, index));
+  return soft_cross_entropy(logits, rows);  // multinomial: −Σ_j x_j log softmax_j, mean
 }
 
 Tensor MultDae::score(const std::vector<int64_t>& users, const UserItems& history) {
-  return forward(history_rows(history, users), /*noisy=*/false, 0);
+  return forward(history_csr(history, users), /*noisy=*/false, 0);
 }
 
 }  // namespace recgrad::recsys

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "nn/mlp.h"
+#include "ops/csr.h"
 #include "recsys/batches.h"
 #include "recsys/recommender.h"
 
@@ -47,8 +48,9 @@ class MultDae : public Recommender {
   Tensor score(const std::vector<int64_t>& users, const UserItems& history) override;
 
  private:
-  // Logits of 0/1 rows, with input dropout from `dropout_key` when `noisy`.  [B, n] -> [B, n]
-  Tensor forward(const Tensor& rows, bool noisy, uint64_t dropout_key);
+  // Logits of 0/1 rows (CSR: only their non-zeros are read), with input dropout from
+  // `dropout_key` when `noisy`.  rows CSR [B, n] -> [B, n]
+  Tensor forward(CsrMatrix rows, bool noisy, uint64_t dropout_key);
 
   MultDaeConfig config_;
   int64_t num_items_;

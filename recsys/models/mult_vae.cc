@@ -92,11 +92,10 @@ double MultVae::beta() const {
                   static_cast<double>(updates()) / static_cast<double>(total_anneal_steps_));
 }
 
-std::pair<Tensor, Tensor> MultVae::encode(const Tensor& rows, bool noisy, uint64_t dropout_key) {
+std::pair<Tensor, Tensor> MultVae::encode(CsrMatrix x, bool noisy, uint64_t dropout_key) {
   // The rows are ~95% zeros: normalise, drop out and multiply their non-zeros only (the same
   // numbers as the dense path: recsys/model_utils.h).
   Generator gen(dropout_key);
-  CsrMatrix x = csr_from_dense(rows);
   l2_normalize_rows(x);
   dropout_nonzeros(x, config_.dropout, noisy, gen);
   const Tensor h = mlp_forward_sparse(*encoder_, x, nn::Activation::kTanh,
@@ -106,16 +105,17 @@ std::pair<Tensor, Tensor> MultVae::encode(const Tensor& rows, bool noisy, uint64
 
 Tensor MultVae::loss(int64_t index) {
   RECGRAD_CHECK(loader_.has_value(), "multvae: attach() the training data before training");
-  const UserRowBatch b = loader_->batch(index);
+  // The batch's rows stay sparse throughout: the input, and the likelihood's targets.
+  const CsrMatrix rows = history_csr(loader_->history(), loader_->batch_users(index).values);
   const bool noisy = is_training();
-  auto [mu, logvar] = encode(b.rows, noisy, batch_key(train_.seed, kDropoutSalt, epoch_, index));
+  auto [mu, logvar] = encode(rows, noisy, batch_key(train_.seed, kDropoutSalt, epoch_, index));
   Tensor z = mu;
   if (noisy) {  // reparameterisation: z = μ + ε·exp(½ log σ²)
     Generator gen(batch_key(train_.seed, kNoiseSalt, epoch_, index));
     z = add(mu, mul(randn(mu.shape(), gen), exp(mul(logvar, 0.5f))));
   }
   // Multinomial: −Σ_j x_j log softmax(logits)_j, averaged over users.
-  const Tensor nll = soft_cross_entropy(decoder_->forward(z), b.rows);
+  const Tensor nll = soft_cross_entropy(decoder_->forward(z), rows);
   return add(nll, mul(nn::kl_normal(mu, logvar), static_cast<float>(beta())));
 }
 
@@ -126,7 +126,7 @@ double MultVae::train_step(int64_t index, optim::Optimizer& opt) {
 }
 
 Tensor MultVae::score(const std::vector<int64_t>& users, const UserItems& history) {
-  const Tensor mu = encode(history_rows(history, users), /*noisy=*/false, 0).first;
+  const Tensor mu = encode(history_csr(history, users), /*noisy=*/false, 0).first;
   return decoder_->forward(mu);
 }
 

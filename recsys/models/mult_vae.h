@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "nn/mlp.h"
+#include "ops/csr.h"
 #include "recsys/batches.h"
 #include "recsys/recommender.h"
 
@@ -65,9 +66,9 @@ class MultVae : public Recommender {
   int64_t total_anneal_steps() const { return total_anneal_steps_; }
 
  private:
-  // (μ, log σ²) of 0/1 rows, with input dropout from `dropout_key` when `noisy`.
-  // rows [B, num_items] -> two [B, latent]
-  std::pair<Tensor, Tensor> encode(const Tensor& rows, bool noisy, uint64_t dropout_key);
+  // (μ, log σ²) of 0/1 rows (CSR: only their non-zeros are read), with input dropout from
+  // `dropout_key` when `noisy`.  rows CSR [B, num_items] -> two [B, latent]
+  std::pair<Tensor, Tensor> encode(CsrMatrix rows, bool noisy, uint64_t dropout_key);
 
   MultVaeConfig config_;
   int64_t num_items_;

@@ -174,6 +174,10 @@ TEST_CASE("user-row loader: 0/1 rows of every user with items, once per epoch") 
   }
   std::sort(users.begin(), users.end());
   CHECK(users == std::vector<int64_t>{0, 1, 2, 4});
+  // batch_users names the same users in the same order, without building the rows.
+  loader.start_epoch(3);
+  for (int64_t i = 0; i < loader.num_batches(); ++i)
+    CHECK(loader.batch_users(i).values == loader.batch(i).users.values);
 }
 
 TEST_CASE("sequence loader: histories are left-padded with num_items, targets shifted by one") {

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "autograd/error.h"
 #include "autograd/generator.h"
 #include "ops/dropout.h"
 #include "ops/sparse_linear.h"
@@ -45,6 +46,25 @@ TEST_CASE("model_utils: CSR normalisation and dropout give the dense versions' v
   CHECK(x.values == before);
   CHECK(gen.next_u64() == untouched.next_u64());
   CHECK_THROWS_AS(dropout_nonzeros(x, 1.f, true, gen), Error);
+}
+
+TEST_CASE("model_utils: history_csr is csr_from_dense of history_rows, repeats once") {
+  // Unsorted lists with a repeated item, an empty user, and the last item.
+  const UserItems history =
+      UserItems::from_lists({{5, 1, 9, 1}, {}, {9, 0, 3}, {2}}, /*num_items=*/10);
+  for (const std::vector<int64_t>& users :
+       {std::vector<int64_t>{0, 1, 2, 3}, {2, 0, 2}, std::vector<int64_t>{}}) {
+    const CsrMatrix got = history_csr(history, users);
+    const CsrMatrix want = csr_from_dense(history_rows(history, users));
+    CHECK(got.rows == want.rows);
+    CHECK(got.cols == 10);
+    CHECK(got.offsets == want.offsets);
+    CHECK(got.columns == want.columns);
+    CHECK(got.values == want.values);
+  }
+  CHECK_THROWS_WITH_AS(history_csr(history, {4}),
+                       doctest::Contains("history_csr: user 4 is outside the history's 4 users"),
+                       Error);
 }
 
 TEST_CASE("model_utils: mlp_forward_sparse equals the MLP on the dense rows") {
