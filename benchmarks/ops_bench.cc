@@ -32,6 +32,7 @@
 #include "benchmarks/harness.h"
 #include "benchmarks/peaks.h"
 #include "ops/activation.h"
+#include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
 #include "ops/layer_norm.h"
@@ -110,6 +111,7 @@ void register_matmul(Suite& suite, int threads) {
 //   mul       fwd 3                           bwd 6 (dA = g·b, dB = g·a)
 //   add_bias  fwd 2 (the bias row is cached)  bwd 1 (dx takes g; dbias reads g)
 //   sigmoid, exp, relu   fwd 2                bwd 3 (read g and y or x; write dx)
+//   dropout   fwd 2                           bwd 2 (read g, write dx; the mask is recomputed)
 //   sum, sum over rows or columns, max over rows   fwd 1 (the output is small)
 //                                             bwd 1 (write dx)
 // plus 2 for the engine's copy of a full-size seed gradient in fwd+bwd.
@@ -128,6 +130,13 @@ const Elementwise kElementwise[] = {
     {"sigmoid", 2, 3, false, [](const Tensor& x, const Tensor&) { return sigmoid(x); }},
     {"exp", 2, 3, false, [](const Tensor& x, const Tensor&) { return exp(x); }},
     {"relu", 2, 3, false, [](const Tensor& x, const Tensor&) { return relu(x); }},
+    // p = 0.2 (SASRec's); the mask is a hash of the index, recomputed backward (bwd: read g,
+    // write dx). A fresh key per call, as in training.
+    {"dropout", 2, 2, false,
+     [](const Tensor& x, const Tensor&) {
+       static Generator gen(12);
+       return dropout(x, 0.2f, /*training=*/true, gen);
+     }},
 };
 
 struct Reduction {
