@@ -307,7 +307,13 @@ double Suite::seconds(const std::string& name) const {
   return it == seconds_.end() ? 0 : it->second;
 }
 
+// Both loops run their body once before timing: the first pass takes its buffers from the
+// system (page faults on every fresh page of a 64 MiB tensor), later passes reuse them from the
+// storage cache, as training steps do. Under a short --benchmark_min_time that first pass was
+// most of the measurement and put add's and matmul's fwd+bwd at a third to half of their
+// bounds, against 90-130% once warm.
 void forward_loop(benchmark::State& st, const std::function<Tensor()>& fwd) {
+  benchmark::DoNotOptimize(fwd().data());
   for (auto _ : st) benchmark::DoNotOptimize(fwd().data());
 }
 
@@ -318,6 +324,8 @@ void fwd_bwd_loop(benchmark::State& st, std::vector<Tensor> leaves,
   // Uniform rather than normal draws: filling a 100 MB gradient with Box-Muller costs seconds
   // per Google Benchmark trial, outside the timed loop but inside the run time.
   const Tensor gy = shape.numel() == 1 ? ones(shape) : uniform(shape, -1.f, 1.f, gen);
+  fwd().backward(gy);
+  for (Tensor& t : leaves) t.zero_grad();
   for (auto _ : st) {
     fwd().backward(gy);
     for (Tensor& t : leaves) t.zero_grad();
