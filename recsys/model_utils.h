@@ -1,8 +1,8 @@
 #pragma once
-// Small pieces the autoencoder and GAN models share: dense 0/1 rows of user histories (their
-// input at training and at scoring time), row L2 normalisation, the per-batch random keys that
-// make dropout and noise a function of (seed, epoch, batch) only, and Xavier re-initialisation
-// of MLP layers (the TensorFlow default the papers' code used).
+// Small pieces the autoencoder and GAN models share: 0/1 rows of user histories, dense or CSR
+// (their input at training and at scoring time), row L2 normalisation, the per-batch random
+// keys that make dropout and noise a function of (seed, epoch, batch) only, and Xavier
+// re-initialisation of MLP layers (the TensorFlow default the papers' code used).
 //
 // Sparse input: the models feed their ~95%-zero input rows to the first layer as CSR
 // (ops/sparse_linear.h). normalize and dropout have CSR versions that give exactly the values
