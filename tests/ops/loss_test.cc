@@ -403,6 +403,19 @@ TEST_CASE("soft_cross_entropy: 100k classes are bit-identical at 1 and 2 threads
       x, [&](const Tensor& xi) { return soft_cross_entropy(xi, t, Reduction::kNone); });
   CHECK(runs.losses[0] == runs.losses[1]);
   CHECK(runs.grads[0] == runs.grads[1]);
+  // CSR targets: each row's gradient pass is split into many chunks here, and every chunk
+  // subtracts only its own columns' targets; the same bits as the dense targets at 1 and 2.
+  Tensor sparse_t = zeros({b, c});
+  for (int64_t i = 0; i < b * c; i += 97) sparse_t.data()[i] = t.data()[i];
+  const CsrMatrix csr = csr_from_dense(sparse_t);
+  const RowLossRuns dense_runs = at_1_and_2_threads(
+      x, [&](const Tensor& xi) { return soft_cross_entropy(xi, sparse_t, Reduction::kNone); });
+  const RowLossRuns csr_runs = at_1_and_2_threads(
+      x, [&](const Tensor& xi) { return soft_cross_entropy(xi, csr, Reduction::kNone); });
+  for (int i = 0; i < 2; ++i) {
+    CHECK(csr_runs.losses[i] == dense_runs.losses[i]);
+    CHECK(csr_runs.grads[i] == dense_runs.grads[i]);
+  }
 }
 
 TEST_CASE("soft_cross_entropy: mismatched shapes name both") {
