@@ -22,6 +22,8 @@ TransformerEncoderBlock::TransformerEncoderBlock(TransformerEncoderBlockOptions 
                 ": d_model is not divisible by num_heads");
   RECGRAD_CHECK(opts.dropout >= 0.f && opts.dropout < 1.f, header(opts), ": dropout p = ",
                 opts.dropout, " must lie in [0, 1)");
+  RECGRAD_CHECK(opts.norm_first || !opts.normalized_residual, header(opts),
+                ": normalized_residual is a pre-LN layout; set norm_first too");
   RECGRAD_CHECK(opts.layer_norm_eps >= 0.f, header(opts), ": layer_norm_eps ",
                 opts.layer_norm_eps, " is negative");
   // Parameters are drawn before any dropout stream (the attention's is drawn after its own
@@ -57,7 +59,12 @@ Tensor TransformerEncoderBlock::forward(const Tensor& x, const AttentionMask& ma
                   ": key_padding ", mask.key_padding.shape(), " for input ", x.shape(),
                   ": expected [", x.size(0), ",", x.size(1), "]");
   Tensor h;
-  if (opts_.norm_first) {
+  if (opts_.normalized_residual) {
+    const Tensor q = norm1_->forward(x);
+    h = add(q, self_attn_->forward(q, x, x, mask));
+    const Tensor z = norm2_->forward(h);
+    h = add(z, drop(feed_forward(z)));
+  } else if (opts_.norm_first) {
     h = add(x, drop(self_attn_->forward(norm1_->forward(x), mask)));
     h = add(h, drop(feed_forward(norm2_->forward(h))));
   } else {
@@ -80,6 +87,7 @@ std::string TransformerEncoderBlock::describe() const {
                                   opts_.num_heads, ", d_ff=", opts_.d_ff, ", ",
                                   activation_name(opts_.activation),
                                   opts_.norm_first ? ", pre-LN" : ", post-LN");
+  if (opts_.normalized_residual) s += ", normalized residual";
   if (opts_.dropout > 0.f) s += detail::str_cat(", dropout=", opts_.dropout);
   if (opts_.zero_padded_outputs) s += ", zero padded outputs";
   return s + ")";

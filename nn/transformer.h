@@ -6,7 +6,16 @@
 //   post-LN:               x ← LN₁(x + drop(MHA(x, mask)));   y = LN₂(x + drop(FFN(x)))
 //   FFN(h) = linear2(drop(act(linear1(h))))                    d -> d_ff -> d
 //
-// Pre-LN (SASRec, GPT-2) trains stably without warmup; post-LN is the original (BERT4Rec).
+// Pre-LN (GPT-2) trains stably without warmup; post-LN is the original (BERT4Rec). A third
+// layout, normalized_residual, is the one of SASRec's reference code (Kang & McAuley): only the
+// queries are normalised, and each branch is added to its normalised input, not to x:
+//
+//   normalized residual:   q = LN₁(x);  x ← q + MHA(q, x, x, mask);  y = z + drop(FFN(z)),
+//                          z = LN₂(x)
+//
+// There the attention output has no dropout of its own (its weights still do), as in the
+// reference code and its PyTorch port; the stream restarts from a normalised vector twice per
+// block, so its scale never grows with depth.
 //
 // Padded positions: key padding keeps padded keys out of every valid position's attention, so
 // valid outputs never depend on padded inputs. The outputs AT padded positions are not
@@ -38,6 +47,7 @@ struct TransformerEncoderBlockOptions {
                             ///< residual branches, [0, 1)
   Activation activation = Activation::kRelu;  ///< FFN activation: kRelu or kGelu
   bool norm_first = false;  ///< pre-LN (true) or post-LN (false, PyTorch's default)
+  bool normalized_residual = false;  ///< with norm_first: SASRec's reference layout (see above)
   float layer_norm_eps = 1e-5f;
   bool zero_padded_outputs = false;  ///< multiply the output by (1 − mask.key_padding)
 };

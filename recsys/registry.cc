@@ -220,7 +220,8 @@ std::vector<ModelInfo> build_registry() {
                "d 50, 2 blocks, 1 head, max_len 200, dropout 0.2, BCE with 1 negative per "
                "position, Adam lr 1e-3 (beta2 0.98), batch 128, 50 epochs (the paper: 200 on "
                "ML-1M); --set loss=bce|ce|sampled_softmax (ce: softmax over all items; "
-               "sampled_softmax: num_sampled shared negatives), max_len, blocks, heads, dropout, "
+               "sampled_softmax: num_sampled shared negatives), block=pre_ln|reference (reference: "
+               "the reference code's query-only norms), max_len, blocks, heads, dropout, "
                "num_sampled, beta2, weight_decay",
                50, [](const ModelSpec& spec, int64_t users, int64_t items) {
                  ModelOptions o(spec.name, spec.options);
@@ -228,6 +229,8 @@ std::vector<ModelInfo> build_registry() {
                  if (spec.dim > 0) c.dim = spec.dim;
                  c.loss = parse_sasrec_loss(o.choice("loss", sasrec_loss_name(c.loss),
                                                      {"bce", "ce", "sampled_softmax"}));
+                 c.block = parse_sasrec_block(o.choice("block", sasrec_block_name(c.block),
+                                                       {"pre_ln", "reference"}));
                  c.max_len = o.integer("max_len", c.max_len);
                  c.num_blocks = o.integer("blocks", c.num_blocks);
                  c.num_heads = o.integer("heads", c.num_heads);

@@ -135,11 +135,13 @@ int run_train(const Flags& f) {
   TrainResult trained;
   double fit_seconds = 0;
   const int64_t epochs = model->is_iterative() ? epochs_for(f.model) : 0;
+  const std::string valid_metric =
+      !f.metric.empty() ? f.metric : model->predicts_ratings() ? "RMSE" : "NDCG@10";
   if (model->is_iterative()) {
     auto opt = model->make_optimizer();
     TrainerOptions t;
     t.epochs = epochs;
-    t.metric = !f.metric.empty() ? f.metric : model->predicts_ratings() ? "RMSE" : "NDCG@10";
+    t.metric = valid_metric;
     t.patience = f.patience;
     t.checkpoint = f.save;
     t.resume = f.resume;
@@ -165,6 +167,10 @@ int run_train(const Flags& f) {
   j["epochs"] = epochs;
   if (model->is_iterative()) j["batch_size"] = model->train_config().batch_size;
   j["best_epoch"] = trained.best_epoch;
+  // The validation figure the best epoch was chosen on, so runs can be compared without the
+  // test split (null without validation).
+  j["valid_metric"] = trained.best_epoch > 0 ? json(valid_metric) : json();
+  j["best_valid"] = std::isfinite(trained.best_metric) ? json(trained.best_metric) : json();
   j["train_seconds"] = trained.train_seconds;
   j["train_examples_per_second"] =
       trained.train_seconds > 0 ? trained.examples / trained.train_seconds : 0.0;
@@ -174,7 +180,9 @@ int run_train(const Flags& f) {
     epochs_log.push_back({{"epoch", e.epoch},
                           {"seconds", e.seconds},
                           {"examples", e.examples},
-                          {"loss", std::isfinite(e.loss) ? json(e.loss) : json()}});
+                          {"loss", std::isfinite(e.loss) ? json(e.loss) : json()},
+                          {"valid",
+                           std::isfinite(e.valid_metric) ? json(e.valid_metric) : json()}});
   j["epochs_log"] = epochs_log;
   j["fit_seconds"] = fit_seconds;  // closed-form models (Pop, ItemKNN, EASE): fit() alone
   j["train_rows"] = ex.split.train.size();

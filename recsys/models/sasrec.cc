@@ -49,6 +49,20 @@ SasRecLoss parse_sasrec_loss(const std::string& name) {
   throw Error("sasrec: unknown loss '" + name + "'; losses: bce, ce, sampled_softmax");
 }
 
+const char* sasrec_block_name(SasRecBlock block) {
+  switch (block) {
+    case SasRecBlock::kPreLn: return "pre_ln";
+    case SasRecBlock::kReference: return "reference";
+  }
+  return "?";
+}
+
+SasRecBlock parse_sasrec_block(const std::string& name) {
+  for (SasRecBlock block : {SasRecBlock::kPreLn, SasRecBlock::kReference})
+    if (name == sasrec_block_name(block)) return block;
+  throw Error("sasrec: unknown block '" + name + "'; blocks: pre_ln, reference");
+}
+
 SasRec::SasRec(const SasRecConfig& c, int64_t num_users, int64_t num_items)
     : Recommender(c.train), config_(c), num_users_(num_users), num_items_(num_items) {
   RECGRAD_CHECK(num_users > 0 && num_items > 0, "sasrec: need users and items, got ", num_users,
@@ -82,6 +96,7 @@ SasRec::SasRec(const SasRecConfig& c, int64_t num_users, int64_t num_items)
   bo.dropout = c.dropout;
   bo.activation = nn::Activation::kRelu;
   bo.norm_first = true;
+  bo.normalized_residual = c.block == SasRecBlock::kReference;
   bo.layer_norm_eps = 1e-8f;  // the reference's normalize()
   bo.zero_padded_outputs = true;  // the reference's `seq *= mask` after every block
   for (int64_t b = 0; b < c.num_blocks; ++b)
@@ -111,7 +126,8 @@ std::string SasRec::describe() const {
                                   config_.num_blocks, config_.num_blocks == 1 ? " block, " : " blocks, ",
                                   config_.num_heads, config_.num_heads == 1 ? " head" : " heads",
                                   ", max_len ", config_.max_len, ", dropout ",
-                                  config_.dropout, ", loss ", sasrec_loss_name(config_.loss), ")");
+                                  config_.dropout, ", loss ", sasrec_loss_name(config_.loss),
+                                  ", ", sasrec_block_name(config_.block), " blocks)");
 }
 
 void SasRec::attach(const TrainingData& data) {

@@ -6,7 +6,8 @@
 //
 //   x_l = E[s_l]·√d + P[max_len - L + l]   item embedding (shared with the output) + learned
 //   x   = dropout(x) ⊙ keep                position of slot l; keep = 0 at padded slots
-//   x   ← Block_b(x), b = 1..num_blocks    pre-LN causal self-attention + FFN (d -> d -> d, ReLU),
+//   x   ← Block_b(x), b = 1..num_blocks    causal self-attention + FFN (d -> d -> d, ReLU), in
+//                                          residual branches with layer norms (SasRecBlock);
 //                                          padded keys never attended, padded rows zeroed
 //   h   = LayerNorm(x) ⊙ keep                                      [B, L, d]
 //   r_{l,i} = ⟨h_l, E_i⟩                   relevance of item i as the item after slot l
@@ -31,10 +32,11 @@
 // Defaults are the paper's for MovieLens-1M: d = 50, 2 blocks, 1 head, max_len 200, dropout 0.2,
 // Adam lr 1e-3 with β₂ = 0.98, batch 128, no L2; 200 epochs in the reference code. As there,
 // every matrix (embeddings, projections, FFN) starts xavier-uniform and every bias at 0.
-// Two differences from the reference TensorFlow code: the attention has an output projection
-// (as torch.nn.MultiheadAttention in the PyTorch port), and the blocks are textbook pre-LN (keys
-// normalised too, the residual stream bypassing the norms), where the reference normalises only
-// the queries and adds the attention output to the normalised queries.
+// The attention has an output projection, which the reference TensorFlow code lacks (as
+// torch.nn.MultiheadAttention in its PyTorch port). The block layout is a choice (SasRecBlock):
+// textbook pre-LN by default (keys normalised too, the residual stream bypassing the norms), or
+// the reference code's, which normalises only the queries and adds each branch to its
+// normalised input (nn::TransformerEncoderBlockOptions::normalized_residual).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -58,6 +60,12 @@ enum class SasRecLoss {
   kSampledSoftmax  ///< softmax over the target and num_sampled shared uniform negatives
 };
 
+/// How a block wires its layer norms and residuals (see nn/transformer.h).
+enum class SasRecBlock {
+  kPreLn,     ///< x + drop(MHA(LN(x))), then + drop(FFN(LN(·))): textbook pre-LN
+  kReference  ///< the reference code's: q = LN(x); q + MHA(q, x, x), then z + drop(FFN(z))
+};
+
 struct SasRecConfig {
   int64_t dim = 50;         ///< d: item/position embedding and hidden size
   int64_t num_blocks = 2;   ///< self-attention blocks
@@ -65,6 +73,7 @@ struct SasRecConfig {
   int64_t max_len = 200;    ///< latest items kept per sequence (the paper: 200 on ML-1M, else 50)
   float dropout = 0.2f;     ///< embeddings, attention weights, FFN, residual branches (ML-1M: 0.2)
   SasRecLoss loss = SasRecLoss::kBce;
+  SasRecBlock block = SasRecBlock::kPreLn;
   int64_t num_sampled = 256;  ///< kSampledSoftmax: shared uniform negatives per batch
   double beta2 = 0.98;        ///< Adam's β₂ (the reference code's)
   TrainConfig train{/*lr=*/1e-3, /*weight_decay=*/0, /*batch_size=*/128, /*seed=*/0};
@@ -75,6 +84,12 @@ const char* sasrec_loss_name(SasRecLoss loss);
 
 /// The loss called `name` (one of sasrec_loss_name's); throws recgrad::Error listing them.
 SasRecLoss parse_sasrec_loss(const std::string& name);
+
+/// "pre_ln", "reference".
+const char* sasrec_block_name(SasRecBlock block);
+
+/// The block layout called `name` (one of sasrec_block_name's); throws recgrad::Error listing them.
+SasRecBlock parse_sasrec_block(const std::string& name);
 
 /// Causal self-attention over a user's latest items; r = h_last · Eᵀ.  See the file comment.
 /// Parameters "item_embedding.weight" [num_items + 1, d], "position_embedding.weight"

@@ -32,6 +32,27 @@ TransformerEncoderBlockOptions small(bool norm_first, float dropout = 0.f,
   return o;
 }
 
+// The three layer-norm layouts, for loops over all of them.
+enum class Layout { kPost, kPre, kNormalizedResidual };
+
+TransformerEncoderBlockOptions small(Layout layout, float dropout = 0.f,
+                                     Activation act = Activation::kGelu) {
+  TransformerEncoderBlockOptions o = small(layout != Layout::kPost, dropout, act);
+  o.normalized_residual = layout == Layout::kNormalizedResidual;
+  return o;
+}
+
+const char* layout_name(Layout layout) {
+  switch (layout) {
+    case Layout::kPost: return "post-LN";
+    case Layout::kPre: return "pre-LN";
+    case Layout::kNormalizedResidual: return "normalized residual";
+  }
+  return "?";
+}
+
+constexpr Layout kLayouts[] = {Layout::kPost, Layout::kPre, Layout::kNormalizedResidual};
+
 // The named submodule of `m`, as its type.
 template <typename M>
 std::shared_ptr<M> child(const Module& m, const std::string& name) {
@@ -91,15 +112,21 @@ TEST_CASE("TransformerEncoderBlock: submodules, parameter names and the descript
   CHECK(block.self_attn().describe() == "MultiHeadAttention(d_model=8, heads=2, dropout=0.1, bias)");
   TransformerEncoderBlock post(small(false), gen);
   CHECK(post.describe() == "TransformerEncoderBlock(d_model=4, heads=2, d_ff=6, GELU, post-LN)");
+  TransformerEncoderBlock sasrec(small(Layout::kNormalizedResidual, 0.2f), gen);
+  CHECK(sasrec.describe() ==
+        "TransformerEncoderBlock(d_model=4, heads=2, d_ff=6, GELU, pre-LN, normalized residual, "
+        "dropout=0.2)");
+  CHECK(sasrec.num_parameters() == post.num_parameters());  // the same modules, rewired
 }
 
-TEST_CASE("TransformerEncoderBlock: pre-LN and post-LN wire the residuals as documented") {
+TEST_CASE("TransformerEncoderBlock: each layout wires the residuals as documented") {
   Generator gen(2);
   const Tensor x = randn({2, 5, 4}, gen);
   const AttentionMask mask = mask_of(true, tensor({1, 0, 0, 0, 0, /**/ 0, 0, 0, 0, 1}, {2, 5}));
-  for (bool norm_first : {true, false}) {
-    CAPTURE(norm_first);
-    TransformerEncoderBlock block(small(norm_first, 0.f, Activation::kRelu), gen);
+  std::vector<std::vector<float>> outputs;
+  for (Layout layout : kLayouts) {
+    CAPTURE(layout_name(layout));
+    TransformerEncoderBlock block(small(layout, 0.f, Activation::kRelu), gen);
     set_parameters(block);
     auto& attn = block.self_attn();
     auto ln1 = child<LayerNorm>(block, "norm1"), ln2 = child<LayerNorm>(block, "norm2");
@@ -107,17 +134,25 @@ TEST_CASE("TransformerEncoderBlock: pre-LN and post-LN wire the residuals as doc
     REQUIRE((ln1 && ln2 && l1 && l2));
     auto ffn = [&](const Tensor& h) { return l2->forward(relu(l1->forward(h))); };
     Tensor want;
-    if (norm_first) {
+    if (layout == Layout::kPre) {
       const Tensor h = add(x, attn.forward(ln1->forward(x), mask));
       want = add(h, ffn(ln2->forward(h)));
-    } else {
+    } else if (layout == Layout::kPost) {
       const Tensor h = ln1->forward(add(x, attn.forward(x, mask)));
       want = ln2->forward(add(h, ffn(h)));
+    } else {
+      const Tensor q = ln1->forward(x);  // keys and values stay x
+      const Tensor z = ln2->forward(add(q, attn.forward(q, x, x, mask)));
+      want = add(z, ffn(z));
     }
     const Tensor y = block.forward(x, mask);
     CHECK(y.to_vector() == want.to_vector());
     CHECK(y.to_vector() != x.to_vector());
+    outputs.push_back(y.to_vector());
   }
+  // set_parameters gives every layout the same values: the outputs differ by the wiring alone.
+  CHECK(outputs[0] != outputs[1]);
+  CHECK(outputs[1] != outputs[2]);
 }
 
 TEST_CASE("TransformerEncoderBlock: post-LN output rows are normalised, pre-LN ones are not") {
@@ -142,15 +177,15 @@ TEST_CASE("TransformerEncoderBlock: post-LN output rows are normalised, pre-LN o
   }
 }
 
-TEST_CASE("TransformerEncoderBlock: gradients match central differences, pre-LN and post-LN") {
+TEST_CASE("TransformerEncoderBlock: gradients match central differences in every layout") {
   Generator gen(4);
   const Tensor x = randn({2, 3, 4}, gen);
   const Tensor pad = tensor({0, 0, 1, /**/ 1, 0, 0}, {2, 3});
-  for (bool norm_first : {true, false})
+  for (Layout layout : kLayouts)
     for (Activation act : {Activation::kGelu, Activation::kRelu}) {
-      CAPTURE(norm_first);
+      CAPTURE(layout_name(layout));
       CAPTURE(std::string(activation_name(act)));
-      TransformerEncoderBlock block(small(norm_first, 0.f, act), gen);
+      TransformerEncoderBlock block(small(layout, 0.f, act), gen);
       perturb_biases(block, gen);
       // ReLU: a smaller step, so that fewer hidden pre-activations lie within a step of the kink
       // at 0 (where a central difference straddles two slopes). At 5e-3 one did here.
@@ -166,9 +201,9 @@ TEST_CASE("TransformerEncoderBlock: gradients match central differences, pre-LN 
 
 TEST_CASE("TransformerEncoderBlock: under a causal mask position t ignores positions after t") {
   Generator gen(5);
-  for (bool norm_first : {true, false}) {
-    CAPTURE(norm_first);
-    TransformerEncoderBlock block(small(norm_first), gen);
+  for (Layout layout : kLayouts) {
+    CAPTURE(layout_name(layout));
+    TransformerEncoderBlock block(small(layout), gen);
     const Tensor x = randn({2, 5, 4}, gen);
     const Tensor y = block.forward(x, mask_of(true, Tensor()));
     Tensor x2 = x.clone();
@@ -193,11 +228,11 @@ TEST_CASE("TransformerEncoderBlock: padded positions change no valid output; opt
   for (int64_t i = 0; i < 10; ++i)
     if (pad.data()[i] != 0.f)
       for (int64_t e = 0; e < 4; ++e) x2.data()[i * 4 + e] = 7.f * gen.next_float() - 3.f;
-  for (bool norm_first : {true, false})
+  for (Layout layout : kLayouts)
     for (bool causal : {false, true}) {
-      CAPTURE(norm_first);
+      CAPTURE(layout_name(layout));
       CAPTURE(causal);
-      TransformerEncoderBlockOptions o = small(norm_first);
+      TransformerEncoderBlockOptions o = small(layout);
       TransformerEncoderBlock keep(o, gen);
       const AttentionMask mask = mask_of(causal, pad);
       const Tensor y = keep.forward(x, mask), y2 = keep.forward(x2, mask);
@@ -268,6 +303,10 @@ TEST_CASE("TransformerEncoderBlock: bad options and shapes are rejected naming t
   o = small(true);
   o.layer_norm_eps = -1.f;
   CHECK_THROWS_AS(TransformerEncoderBlock(o, gen), Error);
+  o = small(false);
+  o.normalized_residual = true;
+  CHECK_THROWS_WITH_AS(TransformerEncoderBlock(o, gen),
+                       doctest::Contains("normalized_residual is a pre-LN layout"), Error);
 
   TransformerEncoderBlock block(small(false), gen);
   CHECK_THROWS_WITH_AS(block.forward(zeros({2, 3, 5})),

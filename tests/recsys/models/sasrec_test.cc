@@ -101,13 +101,17 @@ DataSpec tiny_synthetic() {
 
 }  // namespace
 
-TEST_CASE("sasrec: gradients of every loss match central differences") {
-  for (SasRecLoss loss : kLosses) {
-    CAPTURE(sasrec_loss_name(loss));
-    SasRec model(tiny(loss), 3, kItems);
-    const SequenceBatch b = tiny_batch();
-    CHECK(gradcheck_parameters(model, [&] { return model.sequence_loss(b, kShared); }));
-  }
+TEST_CASE("sasrec: gradients of every loss and block layout match central differences") {
+  for (SasRecBlock block : {SasRecBlock::kPreLn, SasRecBlock::kReference})
+    for (SasRecLoss loss : kLosses) {
+      CAPTURE(sasrec_block_name(block));
+      CAPTURE(sasrec_loss_name(loss));
+      SasRecConfig c = tiny(loss);
+      c.block = block;
+      SasRec model(c, 3, kItems);
+      const SequenceBatch b = tiny_batch();
+      CHECK(gradcheck_parameters(model, [&] { return model.sequence_loss(b, kShared); }));
+    }
 }
 
 TEST_CASE("sasrec: the padding row and padded positions receive no gradient") {
@@ -175,25 +179,30 @@ TEST_CASE("sasrec: padded slots never matter: the padding row and their position
 }
 
 TEST_CASE("sasrec: later items never reach an earlier position's output (causal)") {
-  SasRecConfig c = tiny();
-  c.dropout = 0.2f;
-  SasRec model(c, 3, kItems);
-  model.eval();
-  NoGradGuard no_grad;
-  const int64_t p = kPad;
-  const Ids seqs({p, 1, 2, 3, 4, /**/ 4, 5, 6, 0, 1}, {2, 5});
-  const Tensor h = model.encode(seqs);
-  for (int64_t t = 1; t < 4; ++t) {
-    CAPTURE(t);
-    Ids changed = seqs;  // every item after slot t replaced
-    for (int64_t r = 0; r < 2; ++r)
-      for (int64_t l = t + 1; l < 5; ++l) changed.values[r * 5 + l] = (changed.values[r * 5 + l] + 3) % kItems;
-    const Tensor g = model.encode(changed);
-    CHECK(same_slots(h, g, 1, t + 1));     // slots up to t: bit-identical
-    CHECK(!same_slots(h, g, t + 1, 5));    // later slots see the change
+  for (SasRecBlock block : {SasRecBlock::kPreLn, SasRecBlock::kReference}) {
+    CAPTURE(sasrec_block_name(block));
+    SasRecConfig c = tiny();
+    c.dropout = 0.2f;
+    c.block = block;
+    SasRec model(c, 3, kItems);
+    model.eval();
+    NoGradGuard no_grad;
+    const int64_t p = kPad;
+    const Ids seqs({p, 1, 2, 3, 4, /**/ 4, 5, 6, 0, 1}, {2, 5});
+    const Tensor h = model.encode(seqs);
+    for (int64_t t = 1; t < 4; ++t) {
+      CAPTURE(t);
+      Ids changed = seqs;  // every item after slot t replaced
+      for (int64_t r = 0; r < 2; ++r)
+        for (int64_t l = t + 1; l < 5; ++l)
+          changed.values[r * 5 + l] = (changed.values[r * 5 + l] + 3) % kItems;
+      const Tensor g = model.encode(changed);
+      CHECK(same_slots(h, g, 1, t + 1));   // slots up to t: bit-identical
+      CHECK(!same_slots(h, g, t + 1, 5));  // later slots see the change
+    }
+    // Padded slots output exactly 0.
+    for (int64_t j = 0; j < 4; ++j) CHECK(h.data()[j] == 0.f);
   }
-  // Padded slots output exactly 0.
-  for (int64_t j = 0; j < 4; ++j) CHECK(h.data()[j] == 0.f);
 }
 
 TEST_CASE("sasrec: more left padding changes no real slot's output (key padding, positions)") {
@@ -245,6 +254,15 @@ TEST_CASE("sasrec: save/load round-trips its scores bit for bit") {
   check_save_load_round_trip(sasrec_spec(), *model, ex);
 }
 
+TEST_CASE("sasrec: with the reference block layout too, save/load round-trips its scores") {
+  ModelSpec s = sasrec_spec();
+  s.options["block"] = "reference";
+  const Experiment ex = Experiment::load(tiny_synthetic());
+  auto model = train_model(s, ex, /*epochs=*/1);
+  REQUIRE(model->describe().find("reference blocks") != std::string::npos);
+  check_save_load_round_trip(s, *model, ex);
+}
+
 TEST_CASE("sasrec: the same seed trains to bit-identical scores") {
   check_determinism(sasrec_spec(), tiny_synthetic(), /*epochs=*/1);
 }
@@ -288,6 +306,20 @@ TEST_CASE("sasrec: the registry's --set loss picks the objective; other names ar
   s.options["loss"] = "bpr_max";
   CHECK_THROWS_WITH_AS(find_model("sasrec").make(s, 10, 20),
                        doctest::Contains("expects one of bce, ce, sampled_softmax"), Error);
+}
+
+TEST_CASE("sasrec: the registry's --set block picks the layout; other names are refused") {
+  ModelSpec s = sasrec_spec();
+  CHECK(find_model("sasrec").make(s, 10, 20)->describe().find("pre_ln blocks") !=
+        std::string::npos);
+  s.options["block"] = "reference";
+  CHECK(find_model("sasrec").make(s, 10, 20)->describe().find("reference blocks") !=
+        std::string::npos);
+  s.options["block"] = "post_ln";
+  CHECK_THROWS_WITH_AS(find_model("sasrec").make(s, 10, 20),
+                       doctest::Contains("expects one of pre_ln, reference"), Error);
+  CHECK_THROWS_WITH_AS(parse_sasrec_block("post"), doctest::Contains("blocks: pre_ln, reference"),
+                       Error);
 }
 
 TEST_CASE("sasrec: bad configurations and data of another size are refused") {
