@@ -143,7 +143,7 @@ class UserRowLoader : public EpochLoader<UserRowBatch> {
   /// The users of batch(index) without their dense rows, for models that read the rows
   /// sparsely (recsys/model_utils.h's history_csr over history()).
   Ids batch_users(int64_t index) const;
-  /// The training histories the rows come from.
+  /// The training histories the rows come from, each user's items in ascending order.
   const UserItems& history() const { return train_; }
 
  private:

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <functional>
 
 #include "autograd/error.h"
 #include "autograd/parallel.h"
@@ -38,8 +39,13 @@ CsrMatrix history_csr(const UserItems& history, const std::vector<int64_t>& user
                   " is outside the history's ", history.num_users(), " users");
     const auto first = static_cast<std::ptrdiff_t>(m.columns.size());
     m.columns.insert(m.columns.end(), history.begin(u), history.end(u));
-    std::sort(m.columns.begin() + first, m.columns.end());
-    m.columns.erase(std::unique(m.columns.begin() + first, m.columns.end()), m.columns.end());
+    // Rows that already ascend strictly (UserRowLoader's history) skip the sort: it was ~1.5% of
+    // a Mult-VAE step.
+    if (std::adjacent_find(m.columns.begin() + first, m.columns.end(),
+                           std::greater_equal<int64_t>()) != m.columns.end()) {
+      std::sort(m.columns.begin() + first, m.columns.end());
+      m.columns.erase(std::unique(m.columns.begin() + first, m.columns.end()), m.columns.end());
+    }
     m.offsets.push_back(static_cast<int64_t>(m.columns.size()));
   }
   m.values.assign(m.columns.size(), 1.f);

@@ -178,6 +178,16 @@ TEST_CASE("user-row loader: 0/1 rows of every user with items, once per epoch") 
   loader.start_epoch(3);
   for (int64_t i = 0; i < loader.num_batches(); ++i)
     CHECK(loader.batch_users(i).values == loader.batch(i).users.values);
+  // history() holds each user's items, ascending whatever order they came in.
+  REQUIRE(loader.history().offsets == train.offsets);
+  bool some_unsorted = false;
+  for (int64_t u = 0; u < train.num_users(); ++u) {
+    std::vector<int64_t> want(train.begin(u), train.end(u));
+    some_unsorted = some_unsorted || !std::is_sorted(want.begin(), want.end());
+    std::sort(want.begin(), want.end());
+    CHECK(std::vector<int64_t>(loader.history().begin(u), loader.history().end(u)) == want);
+  }
+  CHECK(some_unsorted);  // the check above could fail
 }
 
 TEST_CASE("sequence loader: histories are left-padded with num_items, targets shifted by one") {

@@ -49,11 +49,12 @@ TEST_CASE("model_utils: CSR normalisation and dropout give the dense versions' v
 }
 
 TEST_CASE("model_utils: history_csr is csr_from_dense of history_rows, repeats once") {
-  // Unsorted lists with a repeated item, an empty user, and the last item.
-  const UserItems history =
-      UserItems::from_lists({{5, 1, 9, 1}, {}, {9, 0, 3}, {2}}, /*num_items=*/10);
+  // Unsorted lists with a repeated item, an empty user, and the last item; lists already
+  // ascending (the fast path), a repeat next to itself, and one out of order only at its end.
+  const UserItems history = UserItems::from_lists(
+      {{5, 1, 9, 1}, {}, {9, 0, 3}, {2}, {0, 4, 7}, {3, 3}, {1, 6, 2}}, /*num_items=*/10);
   for (const std::vector<int64_t>& users :
-       {std::vector<int64_t>{0, 1, 2, 3}, {2, 0, 2}, std::vector<int64_t>{}}) {
+       {std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6}, {2, 0, 2}, {4, 6, 5, 4}, std::vector<int64_t>{}}) {
     const CsrMatrix got = history_csr(history, users);
     const CsrMatrix want = csr_from_dense(history_rows(history, users));
     CHECK(got.rows == want.rows);
@@ -62,8 +63,8 @@ TEST_CASE("model_utils: history_csr is csr_from_dense of history_rows, repeats o
     CHECK(got.columns == want.columns);
     CHECK(got.values == want.values);
   }
-  CHECK_THROWS_WITH_AS(history_csr(history, {4}),
-                       doctest::Contains("history_csr: user 4 is outside the history's 4 users"),
+  CHECK_THROWS_WITH_AS(history_csr(history, {7}),
+                       doctest::Contains("history_csr: user 7 is outside the history's 7 users"),
                        Error);
 }
 
