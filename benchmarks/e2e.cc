@@ -22,8 +22,9 @@
 //
 // Each run is a child process, as benchmarks/reproduce.cc runs them: its wall time and peak RSS
 // (wait4's ru_maxrss, the whole process: interpreter and libraries included) are measured from
-// outside; its JSON gives per-epoch seconds and examples, the test metric and the evaluation
-// time. Throughput is the median examples/s over the epochs after the first of every round.
+// outside; its JSON gives per-epoch seconds and examples, each epoch's windows of batches, the
+// test metric and the evaluation time. Throughput is the median examples/s over the windows
+// after warm-up of every round (benchmarks/e2e_report.h's throughput_samples).
 // PyTorch runs with OPENBLAS_CORETYPE set to the kernel recgrad runs on (SkylakeX or Haswell;
 // Debian's DYNAMIC_ARCH OpenBLAS may otherwise fall back to a generic one),
 // OPENBLAS_NUM_THREADS=--torch-blas-threads (default 1) and OMP_WAIT_POLICY=PASSIVE
@@ -563,8 +564,10 @@ int main(int argc, char** argv) {
         (epochs_text.empty() ? std::string("none") : epochs_text) + "), " +
         std::to_string(o.rounds) +
         " round(s) of recgrad then PyTorch per model and "
-        "thread count; examples/s is the median over the epochs after the first (closed-form "
-        "models: training rows per second of fit). recgrad trains with --no-validation. "
+        "thread count; examples/s is the median over windows of an eighth of an epoch, after "
+        "warm-up (the first epoch, or a single epoch's first quarter), each window charged its "
+        "share of the epoch's set-up (closed-form models: training rows per second of fit). "
+        "recgrad trains with --no-validation. "
         "PyTorch: OPENBLAS_CORETYPE=" + (c.blas_core.empty() ? "(unset)" : c.blas_core) +
         " (recgrad's kernel), OPENBLAS_NUM_THREADS=" +
         blas +

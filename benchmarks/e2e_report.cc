@@ -18,6 +18,15 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 bool positive_finite(double v) { return std::isfinite(v) && v > 0; }
 
+// Whether throughput_samples can use the run's windows: every epoch has some, and a run of one
+// epoch has enough to leave its first quarter out and keep the rest.
+bool has_windows(const RunResult& run) {
+  if (run.epochs.empty()) return false;
+  for (const EpochStat& e : run.epochs)
+    if (e.windows.empty()) return false;
+  return run.epochs.size() > 1 || run.epochs[0].windows.size() >= 2;
+}
+
 // A number field of a JSON object, or `fallback` when absent or null; throws on another type.
 double number(const json& j, const char* key, double fallback, const std::string& what) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
@@ -151,6 +160,20 @@ RunResult parse_run(const std::string& text, const std::string& metric, const st
       s.examples = static_cast<int64_t>(number(e, "examples", 0, what));
       RECGRAD_CHECK(s.seconds >= 0 && s.examples >= 0, what, ": epoch ", s.epoch,
                     " has negative seconds or examples");
+      if (e.contains("windows") && !e["windows"].is_null()) {
+        RECGRAD_CHECK(e["windows"].is_array(), what, ": epoch ", s.epoch, ": \"windows\" is ",
+                      e["windows"].type_name(), ", expected an array");
+        for (const json& w : e["windows"]) {
+          RECGRAD_CHECK(w.is_object(), what, ": epoch ", s.epoch, ": a window is ",
+                        w.type_name(), ", expected an object");
+          WindowStat ws;
+          ws.examples = static_cast<int64_t>(number(w, "examples", 0, what));
+          ws.seconds = number(w, "seconds", 0, what);
+          RECGRAD_CHECK(ws.seconds >= 0 && ws.examples >= 0, what, ": epoch ", s.epoch,
+                        " has a window of negative seconds or examples");
+          s.windows.push_back(ws);
+        }
+      }
       r.epochs.push_back(s);
     }
   }
@@ -179,10 +202,33 @@ std::vector<double> throughput_samples(const RunResult& run, bool closed_form) {
     return out;
   }
   const size_t first = run.epochs.size() > 1 ? 1 : 0;
+  if (has_windows(run)) {
+    for (size_t e = first; e < run.epochs.size(); ++e) {
+      const EpochStat& epoch = run.epochs[e];
+      double in_windows = 0;
+      for (const WindowStat& w : epoch.windows) in_windows += w.seconds;
+      // The epoch's time outside its windows, shared out by examples.
+      const double outside = std::max(0.0, epoch.seconds - in_windows);
+      const size_t skip = run.epochs.size() == 1 ? (epoch.windows.size() + 3) / 4 : 0;
+      for (size_t k = skip; k < epoch.windows.size(); ++k) {
+        const WindowStat& w = epoch.windows[k];
+        const double share =
+            epoch.examples > 0 ? static_cast<double>(w.examples) / epoch.examples : 0.0;
+        const double seconds = w.seconds + outside * share;
+        if (positive_finite(seconds) && w.examples > 0)
+          out.push_back(static_cast<double>(w.examples) / seconds);
+      }
+    }
+    return out;
+  }
   for (size_t e = first; e < run.epochs.size(); ++e)
     if (positive_finite(run.epochs[e].seconds))
       out.push_back(static_cast<double>(run.epochs[e].examples) / run.epochs[e].seconds);
   return out;
+}
+
+bool warmup_excluded(const RunResult& run) {
+  return run.epochs.size() > 1 || has_windows(run);
 }
 
 SideSummary summarize(const std::vector<RunResult>& runs, bool closed_form) {
@@ -192,7 +238,7 @@ SideSummary summarize(const std::vector<RunResult>& runs, bool closed_form) {
     ++s.runs;
     const std::vector<double> samples = throughput_samples(r, closed_form);
     s.samples.insert(s.samples.end(), samples.begin(), samples.end());
-    if (!closed_form && r.epochs.size() < 2) s.warmup_excluded = false;
+    if (!closed_form && !warmup_excluded(r)) s.warmup_excluded = false;
     s.peak_rss_mib = std::max(s.peak_rss_mib, r.peak_rss_mib);
     evals.push_back(r.eval_seconds);
     fits.push_back(r.fit_seconds);
@@ -375,8 +421,7 @@ std::string markdown_report(const json& results) {
         "ratio = recgrad / PyTorch peak resident memory of the whole process (lower is "
         "better).";
   if (any_without_warmup)
-    md << " † one epoch only: its examples/s include the warm-up (negligible in an epoch of "
-          "thousands of batches).";
+    md << " † one epoch without timed windows: its examples/s include the warm-up.";
   md << "\n\n";
   md << "At least 2x PyTorch's throughput at every thread count: "
      << (reach.empty() ? "none" : reach) << ". Short of 2x: " << (miss.empty() ? "none" : miss)

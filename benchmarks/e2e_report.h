@@ -3,15 +3,18 @@
 // //benchmarks:all`), kept apart from the process running so it can be tested on fake inputs:
 // which models run on which data with how many epochs, reading one run's JSON (recgrad's
 // --metrics-json or a PyTorch peer's, which share their keys), turning runs into a throughput
-// figure (median examples/s over the epochs after the first), the recgrad/PyTorch ratios and the
-// quality check, and writing the Markdown table and the SVG chart.
+// figure (median examples/s over timed windows after warm-up), the recgrad/PyTorch ratios and
+// the quality check, and writing the Markdown table and the SVG chart.
 //
 // A run's JSON, as both sides write it:
-//   {"epochs_log": [{"epoch": 1, "seconds": 2.5, "examples": 800000, "loss": 0.69}, ...],
+//   {"epochs_log": [{"epoch": 1, "seconds": 2.5, "examples": 800000, "loss": 0.69,
+//                    "windows": [{"batches": 49, "examples": 100352, "seconds": 0.3}, ...]},
+//                   ...],
 //    "fit_seconds": 0.0, "eval_seconds": 1.2, "train_rows": 805443,
 //    "metrics": {"NDCG@10": 0.11, ...}}                   (rating models: "RMSE", "MAE")
-// Iterative models are timed per epoch; closed-form ones (Pop, ItemKNN, EASE) by their fit, whose
-// "examples" are the training rows it reads.
+// Iterative models are timed per epoch and, within it, per window of consecutive batches
+// ("windows", optional); closed-form ones (Pop, ItemKNN, EASE) by their fit, whose "examples"
+// are the training rows it reads.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -38,9 +41,9 @@ struct ModelBench {
 };
 
 /// Every model, in the table's order, with the epochs that keep a full run near 20 minutes on a
-/// shared 2-core machine: 2 (the first is warm-up, the second measured), 1 for the models whose
-/// epochs hold thousands of batches (BiasedMF, NeuMF, Caser, GRU4Rec, SASRec: the warm-up the
-/// one epoch carries is small beside it); closed-form models have none.
+/// shared 2-core machine: 2 (the first is warm-up, the second's windows measured), 1 for the
+/// models whose epochs hold thousands of batches (BiasedMF, NeuMF, Caser, GRU4Rec, SASRec: the
+/// first quarter of the epoch's windows is the warm-up); closed-form models have none.
 const std::vector<ModelBench>& benchmark_models();
 
 /// The models named in a comma-separated list ("" = all), in benchmark_models()'s order.
@@ -51,11 +54,18 @@ std::vector<ModelBench> select_models(const std::string& list);
 /// or empty list.
 std::vector<int> parse_int_list(const std::string& text, const std::string& flag);
 
+/// A run of consecutive batches within an epoch (its start_epoch work outside).
+struct WindowStat {
+  int64_t examples = 0;
+  double seconds = 0;
+};
+
 /// One epoch of a run's log.
 struct EpochStat {
   int64_t epoch = 0;
-  double seconds = 0;
+  double seconds = 0;  ///< the whole epoch: its per-epoch set-up and every window
   int64_t examples = 0;
+  std::vector<WindowStat> windows;  ///< empty when the run did not report them
 };
 
 /// One run of one side, as read from its JSON plus what the runner measured from outside.
@@ -77,21 +87,29 @@ RunResult parse_run(const std::string& text, const std::string& metric, const st
 /// The median of `values` (the mean of the middle two for an even count); NaN when empty.
 double median(std::vector<double> values);
 
-/// Throughput samples of one run: examples/seconds of each epoch after the first (the first
-/// warms caches and allocators); a run of one epoch gives that epoch. Closed-form: the training
-/// rows per second of fit. Epochs of zero seconds are skipped.
+/// Throughput samples of one run, after warm-up (the first batches fill caches and allocators):
+///   - with windows: examples/seconds of every window of the epochs after the first, or, in a
+///     run of one epoch, of its windows after the first quarter. Each window's seconds include
+///     its share (by examples) of the epoch's time outside windows (start_epoch: e.g. drawing
+///     the epoch's negatives), so that the samples average to the epoch's own rate;
+///   - without: examples/seconds of each epoch after the first; a run of one epoch gives that
+///     epoch, warm-up included (warmup_excluded below).
+/// Closed-form: the training rows per second of fit. Zero-second windows and epochs are skipped.
 std::vector<double> throughput_samples(const RunResult& run, bool closed_form);
+
+/// Whether throughput_samples left the warm-up out of this run (windows, or two epochs or more).
+bool warmup_excluded(const RunResult& run);
 
 /// One side (recgrad or PyTorch) of a model at a thread count, over its rounds.
 struct SideSummary {
   int runs = 0;                    ///< rounds that produced a result
-  std::vector<double> samples;     ///< every throughput sample (epochs after the first)
+  std::vector<double> samples;     ///< every throughput sample (throughput_samples)
   double examples_per_second = 0;  ///< median of samples (NaN without any)
   double peak_rss_mib = 0;         ///< the largest over the runs
   double eval_seconds = 0;         ///< median over the runs
   double fit_seconds = 0;          ///< median over the runs (closed-form models)
   std::optional<double> quality;   ///< median over the runs
-  bool warmup_excluded = true;     ///< false when a run had a single epoch
+  bool warmup_excluded = true;     ///< false when a run's samples include its warm-up
   int64_t batch_size = 0;          ///< the first batch size a run reported (0: none did)
 };
 

@@ -1,5 +1,6 @@
 #include "recsys/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -109,6 +110,9 @@ TrainResult train(Recommender& model, optim::Optimizer& opt, const TrainerOption
     EpochLog log;
     log.epoch = epoch;
     double loss_sum = 0;
+    const int64_t windows = std::max<int64_t>(1, std::min(options.windows_per_epoch, batches));
+    auto window_start = std::chrono::steady_clock::now();
+    WindowLog window;
     for (int64_t b = 0; b < batches; ++b) {
       double l = 0;
       try {
@@ -122,7 +126,18 @@ TrainResult train(Recommender& model, optim::Optimizer& opt, const TrainerOption
                                              kNonFiniteHint));
       }
       loss_sum += l;
-      log.examples += model.batch_examples(b);
+      const int64_t examples = model.batch_examples(b);
+      log.examples += examples;
+      ++window.batches;
+      window.examples += examples;
+      // Window w ends after batch ⌊(w + 1)·batches / windows⌋ - 1: equal counts within one.
+      if ((b + 1) * windows / batches != b * windows / batches || b + 1 == batches) {
+        const auto now = std::chrono::steady_clock::now();
+        window.seconds = std::chrono::duration<double>(now - window_start).count();
+        log.windows.push_back(window);
+        window = WindowLog{};
+        window_start = now;
+      }
       progress.batch_done(b, loss_sum / (b + 1), log.examples);
     }
     log.loss = batches > 0 ? loss_sum / batches : 0;

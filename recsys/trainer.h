@@ -34,6 +34,17 @@ struct TrainerOptions {
   /// Train under AnomalyModeGuard (autograd/anomaly.h): the first op whose output or gradient
   /// is NaN/inf is named. Slow; for finding where a NaN comes from (CLI --detect-anomaly).
   bool detect_anomaly = false;
+  /// Each epoch's batches are also timed in this many consecutive windows of equal batch counts
+  /// (fewer when the epoch has fewer batches): benchmarks take a median throughput over them.
+  int64_t windows_per_epoch = 8;
+};
+
+/// A run of consecutive batches within an epoch, timed from the first one's start to the last
+/// one's end (the epoch's start_epoch and validation outside).
+struct WindowLog {
+  int64_t batches = 0;
+  int64_t examples = 0;
+  double seconds = 0;
 };
 
 /// One epoch's numbers.
@@ -41,8 +52,9 @@ struct EpochLog {
   int64_t epoch = 0;          ///< 1-based
   double loss = 0;            ///< mean training loss over batches
   int64_t examples = 0;
-  double seconds = 0;
+  double seconds = 0;         ///< start_epoch and every batch (validation excluded)
   double valid_metric = 0;    ///< NaN when not validated this epoch
+  std::vector<WindowLog> windows;  ///< the batches in TrainerOptions::windows_per_epoch runs
 };
 
 struct TrainResult {

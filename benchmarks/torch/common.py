@@ -209,27 +209,71 @@ def sample_negatives(users, seen, num_items, per_user=1):
 
 # ---- training ---------------------------------------------------------------------------------
 
+WINDOWS_PER_EPOCH = 8  # as recgrad's TrainerOptions::windows_per_epoch
+
+
+class TimedBatches(list):
+    """An epoch's batches that time themselves while iterated, in WINDOWS_PER_EPOCH runs of
+    consecutive batches (recgrad's trainer times its windows the same way): window w ends after
+    batch floor((w + 1) * n / windows) - 1. Each window is (batches, rows, seconds), rows being
+    the batches' lengths summed; train_epochs turns rows into examples."""
+
+    def __init__(self, parts, rows):
+        super().__init__(parts)
+        self.rows = rows
+        self.windows = []
+
+    def __iter__(self):
+        n = len(self)
+        windows = max(1, min(WINDOWS_PER_EPOCH, n))
+        self.windows = []
+        start, first, rows = time.perf_counter(), 0, 0
+        for b, part in enumerate(list.__iter__(self)):
+            yield part  # the caller's training step runs here
+            rows += len(part)
+            if (b + 1) * windows // n != b * windows // n:
+                now = time.perf_counter()
+                self.windows.append((b + 1 - first, rows, now - start))
+                start, first, rows = now, b + 1, 0
+
+
+_epoch_batches = []  # the TimedBatches made during the running epoch
+
+
 def train_epochs(epochs, run_epoch):
     """Runs run_epoch(epoch) -> (examples, mean loss) for epochs 1..E, timing each (batch
-    building and negative sampling included, as recgrad's trainer times start_epoch + batches)."""
+    building and negative sampling included, as recgrad's trainer times start_epoch + batches)
+    and, when the epoch iterated one TimedBatches, each of its windows."""
     log = []
     for epoch in range(1, epochs + 1):
+        del _epoch_batches[:]
         start = time.perf_counter()
         examples, loss = run_epoch(epoch)
         seconds = time.perf_counter() - start
         if not math.isfinite(loss):
             raise SystemExit("the loss is %r at epoch %d" % (loss, epoch))
-        log.append({"epoch": epoch, "seconds": seconds, "examples": int(examples),
-                    "loss": float(loss)})
+        entry = {"epoch": epoch, "seconds": seconds, "examples": int(examples),
+                 "loss": float(loss)}
+        if len(_epoch_batches) == 1 and _epoch_batches[0].windows:
+            # A window's examples: its rows in the epoch's examples per row (NeuMF counts each
+            # positive with its negatives).
+            parts = _epoch_batches[0]
+            per_row = examples / max(parts.rows, 1)
+            entry["windows"] = [{"batches": count, "examples": int(round(rows * per_row)),
+                                 "seconds": secs} for count, rows, secs in parts.windows]
+        log.append(entry)
         print("epoch %d: loss %.5f, %d examples in %.2f s (%.0f/s)"
               % (epoch, loss, examples, seconds, examples / max(seconds, 1e-9)), file=sys.stderr)
     return log
 
 
 def batches(n, batch_size, generator=None):
-    """A random permutation of range(n) cut into batches (the last one may be smaller)."""
+    """A random permutation of range(n) cut into batches (the last one may be smaller), timed
+    in windows while iterated (TimedBatches)."""
     order = torch.randperm(n, generator=generator)
-    return [order[s:s + batch_size] for s in range(0, n, batch_size)]
+    parts = TimedBatches([order[s:s + batch_size] for s in range(0, n, batch_size)], n)
+    _epoch_batches.append(parts)
+    return parts
 
 
 # ---- evaluation -------------------------------------------------------------------------------

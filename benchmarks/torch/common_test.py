@@ -54,7 +54,37 @@ def test_sequences_follow_the_loaders():
     assert targets.tolist() == [[9, 6, 7], [4, 5, 6]]
 
 
+def test_epochs_are_timed_in_windows():
+    # 10 rows in batches of 2: 5 batches, in windows of 1 batch (fewer batches than windows).
+    def epoch(_):
+        seen = 0
+        for idx in common.batches(10, 2):
+            seen += len(idx)
+        return 3 * seen, 0.5  # 3 examples per row, as NeuMF's positive with its negatives
+    log = common.train_epochs(2, epoch)
+    assert len(log) == 2
+    for entry in log:
+        windows = entry["windows"]
+        assert [w["batches"] for w in windows] == [1, 1, 1, 1, 1], windows
+        assert sum(w["examples"] for w in windows) == entry["examples"] == 30
+        assert all(w["seconds"] >= 0 for w in windows)
+        assert sum(w["seconds"] for w in windows) <= entry["seconds"]
+    # 20 batches in 8 windows, each ending after batch floor((w + 1) * 20 / 8) - 1: 3, 2, 3, ...
+    parts = common.batches(40, 2)
+    for _ in parts:
+        pass
+    assert [w[0] for w in parts.windows] == [3, 2, 3, 2, 3, 2, 3, 2], parts.windows
+    # An epoch that makes two batch lists (or none) reports no windows: whose would they be?
+    def two_lists(_):
+        for part in (common.batches(4, 2), common.batches(4, 2)):
+            for _ in part:
+                pass
+        return 8, 0.1
+    assert "windows" not in common.train_epochs(1, two_lists)[0]
+
+
 if __name__ == "__main__":
     test_hits_match_the_definition()
     test_sequences_follow_the_loaders()
+    test_epochs_are_timed_in_windows()
     print("common_test: ok")

@@ -174,15 +174,21 @@ int run_train(const Flags& f) {
   j["train_seconds"] = trained.train_seconds;
   j["train_examples_per_second"] =
       trained.train_seconds > 0 ? trained.examples / trained.train_seconds : 0.0;
-  // Per epoch, so a benchmark can leave out the first (warm-up) epoch and take a median.
+  // Per epoch and per window of batches, so a benchmark can leave out the warm-up and take a
+  // median.
   json epochs_log = json::array();
-  for (const EpochLog& e : trained.epochs)
+  for (const EpochLog& e : trained.epochs) {
+    json windows = json::array();
+    for (const WindowLog& w : e.windows)
+      windows.push_back({{"batches", w.batches}, {"examples", w.examples}, {"seconds", w.seconds}});
     epochs_log.push_back({{"epoch", e.epoch},
                           {"seconds", e.seconds},
                           {"examples", e.examples},
                           {"loss", std::isfinite(e.loss) ? json(e.loss) : json()},
                           {"valid",
-                           std::isfinite(e.valid_metric) ? json(e.valid_metric) : json()}});
+                           std::isfinite(e.valid_metric) ? json(e.valid_metric) : json()},
+                          {"windows", windows}});
+  }
   j["epochs_log"] = epochs_log;
   j["fit_seconds"] = fit_seconds;  // closed-form models (Pop, ItemKNN, EASE): fit() alone
   j["train_rows"] = ex.split.train.size();

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "autograd/error.h"
 
@@ -88,6 +89,66 @@ TEST_CASE("parse_run: bad JSON and wrong field types name the file and the field
   CHECK_THROWS_WITH_AS(
       parse_run(R"({"epochs_log": [{"seconds": -1, "examples": 5}]})", "NDCG@10", "e.json"),
       doctest::Contains("negative"), recgrad::Error);
+}
+
+TEST_CASE("throughput_samples: windows after warm-up, each with its share of the epoch's set-up") {
+  // Two epochs: epoch 1 is warm-up; epoch 2 spent 1 s outside its windows (e.g. drawing the
+  // epoch's negatives), shared by examples: 300 of 1000 examples carry 0.3 s of it.
+  const char* two_epochs = R"({"epochs_log": [
+      {"epoch": 1, "seconds": 9.0, "examples": 1000,
+       "windows": [{"batches": 1, "examples": 500, "seconds": 4.0},
+                   {"batches": 1, "examples": 500, "seconds": 4.0}]},
+      {"epoch": 2, "seconds": 5.0, "examples": 1000,
+       "windows": [{"batches": 3, "examples": 300, "seconds": 1.2},
+                   {"batches": 3, "examples": 300, "seconds": 0.7},
+                   {"batches": 4, "examples": 400, "seconds": 2.1}]}]})";
+  const RunResult r = parse_run(two_epochs, "NDCG@10", "w.json");
+  REQUIRE(r.epochs.size() == 2);
+  REQUIRE(r.epochs[1].windows.size() == 3);
+  CHECK(r.epochs[1].windows[2].examples == 400);
+  CHECK(r.epochs[1].windows[2].seconds == doctest::Approx(2.1));
+  const std::vector<double> s = throughput_samples(r, false);
+  REQUIRE(s.size() == 3);
+  CHECK(s[0] == doctest::Approx(300 / 1.5));  // 1.2 s + 0.3 s
+  CHECK(s[1] == doctest::Approx(300 / 1.0));  // 0.7 s + 0.3 s
+  CHECK(s[2] == doctest::Approx(400 / 2.5));  // 2.1 s + 0.4 s
+  CHECK(warmup_excluded(r));
+
+  // One epoch of 8 windows: its first quarter (2 windows) is warm-up.
+  RunResult one = run_with({10}, 800, 0, {});
+  for (int k = 0; k < 8; ++k) one.epochs[0].windows.push_back({100, k < 2 ? 3.0 : 1.0});
+  const std::vector<double> kept = throughput_samples(one, false);
+  REQUIRE(kept.size() == 6);
+  for (double v : kept) CHECK(v == doctest::Approx(100 / 1.0));  // no time outside windows
+  CHECK(warmup_excluded(one));
+  CHECK(median(kept) == doctest::Approx(100));
+
+  // One epoch of a single window cannot leave warm-up out: the epoch as it is.
+  RunResult single = run_with({4}, 100, 0, {});
+  single.epochs[0].windows.push_back({100, 4.0});
+  CHECK_FALSE(warmup_excluded(single));
+  REQUIRE(throughput_samples(single, false).size() == 1);
+  CHECK(throughput_samples(single, false)[0] == doctest::Approx(25));
+  // Nor can a run whose epochs do not all report windows use them.
+  RunResult mixed = run_with({4, 2}, 100, 0, {});
+  mixed.epochs[1].windows.push_back({100, 1.0});
+  REQUIRE(throughput_samples(mixed, false).size() == 1);
+  CHECK(throughput_samples(mixed, false)[0] == doctest::Approx(50));  // epoch 2 as a whole
+
+  // Summaries take the median over every kept window of every round.
+  const SideSummary side = summarize({r, one}, false);
+  CHECK(side.samples.size() == 9);
+  CHECK(side.warmup_excluded);
+  CHECK_FALSE(summarize({single}, false).warmup_excluded);
+
+  CHECK_THROWS_WITH_AS(parse_run(R"({"epochs_log": [{"epoch": 2, "windows": 3}]})", "NDCG@10",
+                                 "x.json"),
+                       doctest::Contains("x.json: epoch 2: \"windows\" is number"),
+                       recgrad::Error);
+  CHECK_THROWS_WITH_AS(
+      parse_run(R"({"epochs_log": [{"epoch": 1, "windows": [{"examples": 5, "seconds": -1}]}]})",
+                "NDCG@10", "y.json"),
+      doctest::Contains("y.json: epoch 1 has a window of negative seconds"), recgrad::Error);
 }
 
 TEST_CASE("median: odd, even, empty") {
@@ -243,7 +304,7 @@ TEST_CASE("markdown_report: one row per comparison, the 2x verdict and what did 
   one_epoch["rows"][0]["recgrad"]["warmup_excluded"] = false;
   const std::string marked = markdown_report(one_epoch);
   CHECK(marked.find("| bpr | 1 | 3 † |") != std::string::npos);
-  CHECK(marked.find("† one epoch only") != std::string::npos);
+  CHECK(marked.find("† one epoch without timed windows") != std::string::npos);
   CHECK_THROWS_AS(markdown_report(json::object()), recgrad::Error);
 }
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/error.h"
@@ -164,6 +165,36 @@ TEST_CASE("train: 2 epochs then a resumed 2 give bit-identical scores to 4 strai
   CHECK(rest.epochs[1].loss == full.epochs[3].loss);
   CHECK(same_scores(score_batch(*resumed, ex), score_batch(*straight, ex)));
   CHECK_FALSE(same_scores(score_batch(*first, ex), score_batch(*straight, ex)));  // 2 epochs != 4
+}
+
+TEST_CASE("train: each epoch's batches are timed in windows of equal batch counts") {
+  // (windows asked, batches per window): Fake has 5 batches of 8 examples.
+  const std::vector<std::pair<int64_t, std::vector<int64_t>>> cases = {
+      {8, {1, 1, 1, 1, 1}}, {5, {1, 1, 1, 1, 1}}, {2, {3, 2}}, {3, {2, 2, 1}}, {1, {5}}, {0, {5}}};
+  for (const auto& [asked, want] : cases) {
+    CAPTURE(asked);
+    Fake model;
+    auto opt = model.make_optimizer();
+    TrainerOptions t = quiet(2);
+    t.windows_per_epoch = asked;
+    const TrainResult r = train(model, *opt, t);
+    REQUIRE(r.epochs.size() == 2);
+    for (const EpochLog& e : r.epochs) {
+      std::vector<int64_t> batches;
+      int64_t examples = 0;
+      double seconds = 0;
+      for (const WindowLog& w : e.windows) {
+        batches.push_back(w.batches);
+        examples += w.examples;
+        CHECK(w.examples == 8 * w.batches);
+        CHECK(w.seconds >= 0);
+        seconds += w.seconds;
+      }
+      CHECK(batches == want);
+      CHECK(examples == e.examples);
+      CHECK(seconds <= e.seconds);  // start_epoch is in the epoch, not in a window
+    }
+  }
 }
 
 TEST_CASE("train: the JSON-lines log has one line per epoch, null when not validated") {
