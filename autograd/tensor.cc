@@ -145,8 +145,8 @@ Tensor Tensor::clone() const {
   Tensor out = empty(shape());
   const float* src = data();
   float* dst = out.data();
-  // Large copies are split over the pool: one core's memcpy moves about a quarter of what two
-  // cores' do here (12.7 against 50 GB/s, benchmarks/ops_bench), and a backward pass clones
+  // Large copies are split over the pool: one core copies at a fraction of two cores' bandwidth
+  // here (benchmarks/ops_bench's copy peak: 13-23 against ~50 GB/s), and a backward pass clones
   // gradients as large as the activations (the seed, accumulated sums).
   detail::parallel_for(numel(), detail::kGrainCheap, [&](int64_t b, int64_t e) {
     std::memcpy(dst + b, src + b, sizeof(float) * static_cast<size_t>(e - b));
