@@ -130,8 +130,9 @@ TrainResult train(Recommender& model, optim::Optimizer& opt, const TrainerOption
       log.examples += examples;
       ++window.batches;
       window.examples += examples;
-      // Window w ends after batch ⌊(w + 1)·batches / windows⌋ - 1: equal counts within one.
-      if ((b + 1) * windows / batches != b * windows / batches || b + 1 == batches) {
+      // Window w ends after batch ⌊(w + 1)·batches / windows⌋ - 1 (the last one after the last
+      // batch): counts equal within one.
+      if ((b + 1) * windows / batches != b * windows / batches) {
         const auto now = std::chrono::steady_clock::now();
         window.seconds = std::chrono::duration<double>(now - window_start).count();
         log.windows.push_back(window);
