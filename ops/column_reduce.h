@@ -12,8 +12,26 @@
 #include <vector>
 
 #include "autograd/parallel.h"
+#include "ops/fast_math.h"
 
 namespace recgrad::detail {
+
+namespace column_reduce_internal {
+template <int64_t N>
+inline void add_block(double* __restrict acc, const float* __restrict row) {
+  for (int64_t j = 0; j < N; ++j) acc[j] += row[j];
+}
+}  // namespace column_reduce_internal
+
+/// acc[j] += row[j] for j in [0, n): a row's share of a column sum. GCC leaves the plain loop
+/// scalar at -O2 (unknown trip count) and vectorises fixed kSimdBlock blocks over __restrict
+/// parameters (ops/fast_math.h); each acc[j] gets the same additions in the same order.
+inline void add_row(double* acc, const float* row, int64_t n) {
+  const int64_t full = n - n % kSimdBlock;
+  for (int64_t j = 0; j < full; j += kSimdBlock)
+    column_reduce_internal::add_block<kSimdBlock>(acc + j, row + j);
+  for (int64_t j = full; j < n; ++j) acc[j] += row[j];
+}
 
 /// Rows per chunk for column_reduce: a fixed function of (rows, width).
 inline int64_t column_chunk_rows(int64_t rows, int64_t width) {

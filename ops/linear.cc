@@ -66,10 +66,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                   if (g.wants(2)) {
                     const std::vector<double> total = detail::column_reduce(
                         m, out_f, out_f, [&](int64_t r0, int64_t r1, double* acc) {
-                          for (int64_t r = r0; r < r1; ++r) {
-                            const float* row = pdy + r * out_f;
-                            for (int64_t j = 0; j < out_f; ++j) acc[j] += row[j];
-                          }
+                          for (int64_t r = r0; r < r1; ++r)
+                            detail::add_row(acc, pdy + r * out_f, out_f);
                         });
                     float* db = g.dense(2).data();
                     for (int64_t j = 0; j < out_f; ++j) db[j] += static_cast<float>(total[j]);

@@ -68,10 +68,7 @@ ByColumn by_column(const CsrMatrix& x) {
 void add_bias_grad(const float* dy, int64_t rows, int64_t width, float* db) {
   const std::vector<double> total =
       detail::column_reduce(rows, width, width, [&](int64_t r0, int64_t r1, double* acc) {
-        for (int64_t r = r0; r < r1; ++r) {
-          const float* row = dy + r * width;
-          for (int64_t j = 0; j < width; ++j) acc[j] += row[j];
-        }
+        for (int64_t r = r0; r < r1; ++r) detail::add_row(acc, dy + r * width, width);
       });
   for (int64_t j = 0; j < width; ++j) db[j] += static_cast<float>(total[j]);
 }

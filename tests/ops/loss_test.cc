@@ -301,6 +301,35 @@ TEST_CASE("cross_entropy: logits of ±1000 give finite losses and gradients") {
   check_values(x.grad(), {1.0, -1.0, 0.0, -1.0, 0.5, 0.5});
 }
 
+TEST_CASE("cross_entropy: the row max is found wherever it sits, beside -inf logits") {
+  // A logit of 1000 overflows exp unless the row max it is shifted by is exactly that logit, so
+  // a max pass that skipped any position (vector body, lane tail, scalar tail, a later block of
+  // 8192 classes) would give an infinite or NaN loss.
+  for (int64_t c : {1, 7, 8, 9, 31, 32, 33, 63, 100, 8192, 8193, 20000}) {
+    for (int64_t at : {int64_t{0}, c / 2, c - 9, c - 2, c - 1}) {
+      if (at < 0) continue;
+      INFO("classes=", c, " max at ", at);
+      Generator gen(static_cast<uint64_t>(c * 31 + at));
+      Tensor x = normal({1, c}, 0.f, 1.f, gen);
+      float* px = x.data();
+      for (int64_t j = 3; j < c; j += 5) px[j] = -std::numeric_limits<float>::infinity();
+      px[at] = 1000.f;
+      const Tensor hit = cross_entropy(x, Ids{at}, Reduction::kNone);
+      REQUIRE(std::isfinite(hit.item()));
+      CHECK(std::abs(hit.item()) < 1e-6);  // softmax puts all its mass on the 1000
+      if (c > 1) {
+        const int64_t other = at == 0 ? 1 : 0;
+        const Tensor miss = cross_entropy(x, Ids{other}, Reduction::kNone);
+        if (std::isinf(px[other])) {
+          CHECK(std::isinf(miss.item()));
+        } else {
+          CHECK(miss.item() == doctest::Approx(1000.0 - px[other]).epsilon(1e-6));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("cross_entropy: 100k classes match a double reference at 1 and 2 threads") {
   const int64_t b = 3, c = 100000;
   Generator gen(15);
