@@ -103,6 +103,8 @@ std::vector<ModelInfo> build_registry() {
       }
       if (variant != NcfVariant::kGmf) c.layers = o.sizes("layers", c.layers);
       c.num_negatives = o.integer("negatives", c.num_negatives);
+      c.sparse_embedding_grads =
+          o.choice("embedding_grads", "sparse", {"sparse", "dense"}) == "sparse";
       override_train(spec, o, c.train);
       return build<NeuMf>(o, c, users, items);
     };
@@ -113,14 +115,14 @@ std::vector<ModelInfo> build_registry() {
   r.push_back({"neumf", "matrix factorization", "NeuMF (He et al., WWW 2017)",
                "factors 8, MLP tower 64-32-16-8 (--dim f: 8f-4f-2f-f), " + ncf_training +
                    "; --pretrained GMF,MLP: NCF pretraining (alpha 0.5, then SGD); "
-                   "--set layers, negatives, weight_decay",
+                   "--set layers, negatives, embedding_grads, weight_decay",
                20, ncf(NcfVariant::kNeuMf)});
   r.push_back({"gmf", "matrix factorization", "GMF, NeuMF's GMF part (He et al., WWW 2017)",
-               "factors 8 (--dim), " + ncf_training + "; --set negatives, weight_decay", 20,
+               "factors 8 (--dim), " + ncf_training + "; --set negatives, embedding_grads, weight_decay", 20,
                ncf(NcfVariant::kGmf)});
   r.push_back({"mlp", "matrix factorization", "MLP, NeuMF's MLP part (He et al., WWW 2017)",
                "tower 64-32-16-8 (--dim f: 8f-4f-2f-f), " + ncf_training +
-                   "; --set layers, negatives, weight_decay",
+                   "; --set layers, negatives, embedding_grads, weight_decay",
                20, ncf(NcfVariant::kMlp)});
   r.push_back({"itemknn", "baseline",
                "ItemKNN, item-based cosine (Sarwar et al., WWW 2001; shrinkage as Dacrema et al., "

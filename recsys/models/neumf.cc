@@ -87,6 +87,7 @@ std::string NeuMf::describe() const {
   return recgrad::detail::str_cat(kind, "(", output_->in_features(), " -> 1, factors ",
                                   config_.factors, has_mlp() ? ", tower " + tower : "",
                                   ", ", config_.num_negatives, " negatives",
+                                  config_.sparse_embedding_grads ? "" : ", dense embedding grads",
                                   pretrained_ ? ", pretrained" : "", ")");
 }
 
@@ -121,12 +122,14 @@ int64_t NeuMf::batch_examples(int64_t index) const {
 }
 
 Tensor NeuMf::logits(const Ids& users, const Ids& items) {
+  EmbeddingOptions lookup;
+  lookup.sparse = config_.sparse_embedding_grads;
   std::vector<Tensor> phi;
   if (has_gmf())  // φ_g = p ⊙ q  [n, f]
-    phi.push_back(mul(embedding(gmf_users_, users), embedding(gmf_items_, items)));
+    phi.push_back(mul(embedding(gmf_users_, users, lookup), embedding(gmf_items_, items, lookup)));
   if (has_mlp())  // φ_m = MLP([p ; q])  [n, f]
-    phi.push_back(mlp_->forward(
-        concat({embedding(mlp_users_, users), embedding(mlp_items_, items)}, 1)));
+    phi.push_back(mlp_->forward(concat(
+        {embedding(mlp_users_, users, lookup), embedding(mlp_items_, items, lookup)}, 1)));
   const Tensor h = phi.size() == 1 ? phi[0] : concat(phi, 1);  // [n, f or 2f]
   return reshape(output_->forward(h), {users.numel()});        // [n]
 }

@@ -47,6 +47,10 @@ struct NeuMfConfig {
   int64_t factors = 8;                         ///< f: GMF embedding size, last MLP layer
   std::vector<int64_t> layers = {64, 32, 16, 8};  ///< MLP tower; layers[0] even, last = f
   int64_t num_negatives = 4;                   ///< k sampled negatives per positive
+  /// Row-sparse embedding gradients, which Adam applies lazily (only rows in the batch move).
+  /// false: dense gradients, so Adam moves every row at every step on its momentum, as the
+  /// reference code's (Keras) Adam does.
+  bool sparse_embedding_grads = true;
   TrainConfig train{/*lr=*/1e-3, /*weight_decay=*/0, /*batch_size=*/256, /*seed=*/0};
 
   /// The paper's tower for predictive factors f: [8f, 4f, 2f, f].

@@ -58,6 +58,50 @@ TEST_CASE("neumf: score() (first layer split per user and item) equals the pairw
   }
 }
 
+TEST_CASE("neumf: embedding_grads=dense lets Adam move rows the batch did not touch") {
+  // Rows that changed in the second Adam step. With dense gradients Adam moves every row its
+  // momentum remembers (the first batch's rows too), as Keras' Adam in the reference code does;
+  // with the default row-sparse ones only the second batch's rows move.
+  const Experiment& ex = synthetic_ratio();
+  auto rows_moved_in_step_2 = [&](const std::string& grads) {
+    ModelSpec s = spec("gmf");
+    s.options["embedding_grads"] = grads;
+    auto m = make_attached(s, ex);
+    const bool says_dense = m->describe().find("dense embedding grads") != std::string::npos;
+    CHECK(says_dense == (grads == "dense"));
+    auto opt = m->make_optimizer();
+    m->start_epoch(0);
+    m->train_step(0, *opt);
+    Tensor table;
+    for (const auto& [name, p] : m->named_parameters())
+      if (name == "gmf_user_embedding") table = p;
+    REQUIRE(table.defined());
+    const std::vector<float> before = table.to_vector();
+    opt->zero_grad();  // train_step leaves the first batch's gradients in place
+    m->loss(1).backward();
+    CHECK(table.has_sparse_grad() == (grads == "sparse"));
+    opt->step();
+    const std::vector<float> after = table.to_vector();
+    const int64_t f = table.size(1);
+    int64_t moved = 0;
+    for (int64_t r = 0; r < table.size(0); ++r)
+      moved += !std::equal(before.begin() + r * f, before.begin() + (r + 1) * f,
+                           after.begin() + r * f);
+    return moved;
+  };
+  const int64_t sparse = rows_moved_in_step_2("sparse"), dense = rows_moved_in_step_2("dense");
+  MESSAGE("user rows moved by the second step: sparse ", sparse, ", dense ", dense);
+  CHECK(sparse > 0);
+  CHECK(dense > sparse);
+  CHECK_THROWS_WITH_AS(make_attached([] {
+                         ModelSpec s = spec("neumf");
+                         s.options["embedding_grads"] = "lazy";
+                         return s;
+                       }(),
+                                     synthetic_ratio()),
+                       doctest::Contains("embedding_grads"), Error);
+}
+
 TEST_CASE("neumf: batches count rows, 256 rows = 51 positives with 4 negatives each") {
   const Experiment& ex = synthetic_ratio();
   auto m = make_attached(spec(), ex);
