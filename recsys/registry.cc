@@ -118,8 +118,9 @@ std::vector<ModelInfo> build_registry() {
                    "--set layers, negatives, embedding_grads, weight_decay",
                20, ncf(NcfVariant::kNeuMf)});
   r.push_back({"gmf", "matrix factorization", "GMF, NeuMF's GMF part (He et al., WWW 2017)",
-               "factors 8 (--dim), " + ncf_training + "; --set negatives, embedding_grads, weight_decay", 20,
-               ncf(NcfVariant::kGmf)});
+               "factors 8 (--dim), " + ncf_training +
+                   "; --set negatives, embedding_grads, weight_decay",
+               20, ncf(NcfVariant::kGmf)});
   r.push_back({"mlp", "matrix factorization", "MLP, NeuMF's MLP part (He et al., WWW 2017)",
                "tower 64-32-16-8 (--dim f: 8f-4f-2f-f), " + ncf_training +
                    "; --set layers, negatives, embedding_grads, weight_decay",
