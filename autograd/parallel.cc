@@ -2,6 +2,11 @@
 
 #include <tbb/info.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#define RECGRAD_HAS_MXCSR 1
+#endif
+
 #include <atomic>
 #include <cstdlib>
 #include <exception>
@@ -30,13 +35,50 @@ ArenaState& state() {
   return *s;
 }
 
+// set_flush_denormals' setting, and a generation that each change bumps: a thread whose
+// applied generation differs re-reads the setting.
+std::atomic<bool> flush_setting{false};
+std::atomic<uint64_t> flush_generation{0};
+thread_local uint64_t applied_generation = 0;  // generation 0: the IEEE default every thread has
+
+void apply_flush_mode(bool on) {
+#ifdef RECGRAD_HAS_MXCSR
+  constexpr unsigned kFtzDaz = 0x8040;  // MXCSR bits 15 (flush to zero) and 6 (denormals are 0)
+  const unsigned csr = _mm_getcsr();
+  _mm_setcsr(on ? (csr | kFtzDaz) : (csr & ~kFtzDaz));
+#else
+  (void)on;
+#endif
+}
+
 }  // namespace
 
 int num_threads() { return state().threads; }
 
+bool set_flush_denormals(bool on) {
+  flush_setting = on;
+  const uint64_t generation = ++flush_generation;
+  apply_flush_mode(on);
+  applied_generation = generation;
+#ifdef RECGRAD_HAS_MXCSR
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool flush_denormals() { return flush_setting; }
+
 namespace detail {
 
 tbb::task_arena& arena() { return *state().arena; }
+
+void sync_denormal_mode() {
+  const uint64_t generation = flush_generation.load(std::memory_order_acquire);
+  if (applied_generation == generation) return;
+  apply_flush_mode(flush_setting.load(std::memory_order_acquire));
+  applied_generation = generation;
+}
 
 void fork_join_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& body) {
   const int64_t chunks = (n + grain - 1) / grain;

@@ -126,6 +126,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            int64_t ldc) {
   const int threads = num_threads();
   if (threads == 1 || m * n * k < kMinSplitMacs) {
+    sync_denormal_mode();  // parallel_for syncs the split path
     raw_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "autograd/parallel.h"
 #include "recsys/cli/commands.h"
 #include "recsys/cli/parse.h"
 
@@ -25,6 +26,9 @@ int main(int argc, char** argv) {
   try {
     auto& f = line.flags();
     recgrad::recsys::cli::check_flags(command, f);
+    // Denormals as zero: far below any figure the CLI reports, and a model whose weights decay
+    // toward zero otherwise crawls (autograd/parallel.h).
+    recgrad::set_flush_denormals(true);
     switch (command) {
       case Command::kTrain: return recgrad::recsys::cli::run_train(f);
       case Command::kEvaluate: return recgrad::recsys::cli::run_evaluate(f);
