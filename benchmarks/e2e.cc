@@ -567,7 +567,8 @@ int main(int argc, char** argv) {
         "thread count; examples/s is the median over windows of an eighth of an epoch, after "
         "warm-up (the first epoch, or a single epoch's first quarter), each window charged its "
         "share of the epoch's set-up (closed-form models: training rows per second of fit). "
-        "recgrad trains with --no-validation. "
+        "recgrad trains with --no-validation; both sides flush denormals to zero "
+        "(torch.set_flush_denormal). "
         "PyTorch: OPENBLAS_CORETYPE=" + (c.blas_core.empty() ? "(unset)" : c.blas_core) +
         " (recgrad's kernel), OPENBLAS_NUM_THREADS=" +
         blas +

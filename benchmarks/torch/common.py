@@ -46,6 +46,9 @@ def parse_args(description, epochs):
     if args.threads < 1:
         p.error("--threads must be >= 1, got %d" % args.threads)
     torch.set_num_threads(args.threads)
+    # The recgrad CLI flushes denormals to zero (weights and Adam moments that decay toward 0
+    # otherwise run on microcode assists); both sides compute under the same setting.
+    torch.set_flush_denormal(True)
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     return args
