@@ -203,11 +203,11 @@ Tensor gru_cell_gates(const Tensor& xp, int64_t t, const Tensor& hh, const Tenso
           continue;
         }
         const GruRow row{px + b * L.xp_stride, phh + b * G, pb, H};
-        float* r = ps + b * 4 * H;
+        float* saved_row = ps + b * 4 * H;
         const int64_t full = H - H % detail::kSimdBlock;
         for (int64_t j = 0; j < full; j += detail::kSimdBlock)
-          gru_units_forward<detail::kSimdBlock>(row, j, hp, r, o);
-        for (int64_t j = full; j < H; ++j) gru_units_forward<1>(row, j, hp, r, o);
+          gru_units_forward<detail::kSimdBlock>(row, j, hp, saved_row, o);
+        for (int64_t j = full; j < H; ++j) gru_units_forward<1>(row, j, hp, saved_row, o);
       }
     });
   }

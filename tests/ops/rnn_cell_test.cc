@@ -55,23 +55,42 @@ TEST_CASE("lstm_cell_gates: one step matches the LSTM equations in double") {
   }
 }
 
+TEST_CASE("gru_cell_gates: H = 37 (vectorised blocks of 16 and a tail) matches the equations") {
+  const int64_t B = 2, H = 37;
+  Generator gen(8);
+  const Tensor xp = randn({B, 3 * H}, gen), hh = randn({B, 3 * H}, gen), b = randn({3 * H}, gen);
+  const Tensor h = randn({B, H}, gen);
+  const Tensor out = gru_cell_gates(xp, 0, hh, b, h);
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t j = 0; j < H; ++j) {
+      CAPTURE(r);
+      CAPTURE(j);
+      auto a = [&](int64_t q) { return xp.at({r, q}) + hh.at({r, q}) + b.at({q}); };
+      const double rg = sig(a(j)), z = sig(a(H + j));
+      const double n =
+          std::tanh(xp.at({r, 2 * H + j}) + rg * (hh.at({r, 2 * H + j}) + b.at({2 * H + j})));
+      CHECK(out.at({r, j}) == doctest::Approx((1 - z) * n + z * h.at({r, j})).epsilon(1e-5));
+    }
+}
+
 TEST_CASE("gru_cell_gates: gradients match central differences, with and without mask and bias") {
-  for (bool masked : {false, true})
-    for (bool bias : {true, false})
-      for (bool seq : {false, true}) {
-        INFO("masked=", masked, " bias=", bias, " xp over steps=", seq);
-        Generator gen(3);
-        const int64_t B = 3, H = 4, T = 3;
-        const Tensor mask = masked ? tensor({1.f, 0.f, 1.f}) : Tensor();
-        std::vector<Tensor> in{randn(seq ? Shape{B, T, 3 * H} : Shape{B, 3 * H}, gen),
-                               randn({B, 3 * H}, gen), randn({3 * H}, gen), randn({B, H}, gen)};
-        const int64_t t = seq ? 1 : 0;
-        CHECK(gradcheck(
-            [&](const std::vector<Tensor>& v) {
-              return gru_cell_gates(v[0], t, v[1], bias ? v[2] : Tensor(), v[3], mask);
-            },
-            in));  // without bias v[2] is unused: analytic and numeric gradients are both 0
-      }
+  for (int64_t H : {4, 21})  // 21: one vectorised block of 16 and a scalar tail of 5
+    for (bool masked : {false, true})
+      for (bool bias : {true, false})
+        for (bool seq : {false, true}) {
+          INFO("H=", H, " masked=", masked, " bias=", bias, " xp over steps=", seq);
+          Generator gen(3);
+          const int64_t B = 3, T = 3;
+          const Tensor mask = masked ? tensor({1.f, 0.f, 1.f}) : Tensor();
+          std::vector<Tensor> in{randn(seq ? Shape{B, T, 3 * H} : Shape{B, 3 * H}, gen),
+                                 randn({B, 3 * H}, gen), randn({3 * H}, gen), randn({B, H}, gen)};
+          const int64_t t = seq ? 1 : 0;
+          CHECK(gradcheck(
+              [&](const std::vector<Tensor>& v) {
+                return gru_cell_gates(v[0], t, v[1], bias ? v[2] : Tensor(), v[3], mask);
+              },
+              in));  // without bias v[2] is unused: analytic and numeric gradients are both 0
+        }
 }
 
 TEST_CASE("lstm_cell_gates: gradients match central differences, with and without mask and bias") {
