@@ -173,7 +173,6 @@ Tensor reduce_rows(Reduction reduction, const std::vector<double>& row_loss, int
   return reduce_total(reduction, total, count);
 }
 
-// logsumexp of each row of logits [B, C], in double.
 // max(x[0..len)), NaNs skipped. Independent lanes, not one running max: a single chain cannot
 // vectorise (its order is fixed) and ran at 4% of copy bandwidth at 100k classes. The order of
 // a max does not change its value (of two zeros either serves: x - m is the same).
@@ -183,7 +182,8 @@ float block_max_of(const float* x, int64_t len) {
   int64_t j = 0;
 #ifdef __AVX__
   // GCC leaves the portable loop below scalar (vmaxss). _mm256_max_ps(a, b) is a > b ? a : b
-  // lane by lane, NaN in a included; four accumulators hide its latency.
+  // lane by lane, so a NaN in x leaves the lane alone as in the scalar loops; four accumulators
+  // hide its latency.
   __m256 acc[4];
   for (__m256& a : acc) a = _mm256_set1_ps(kNegInf);
   for (; j + 32 <= len; j += 32)
@@ -205,6 +205,7 @@ float block_max_of(const float* x, int64_t len) {
   return m;
 }
 
+// logsumexp of each row of logits [B, C], in double.
 std::vector<double> row_logsumexp(const Tensor& logits) {
   const int64_t batch = logits.size(0), classes = logits.size(1);
   // logsumexp per row, stable: lse = m + log Σ exp(x - m). Rows are cut into fixed blocks of
