@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
+
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
 
 #include "autograd/graph.h"
 #include "autograd/parallel.h"
@@ -31,6 +36,37 @@ Shape drop_dim(const Shape& shape, int64_t dim, bool keepdim) {
   if (keepdim) out[dim] = 1;
   else out.erase(out.begin() + dim);
   return out;
+}
+
+// Independent lanes, not one running max: a single chain cannot vectorise (its order is fixed)
+// and ran at 4% of copy bandwidth at 100k classes. The order of a max does not change its value.
+float max_of(const float* x, int64_t len) {
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  float m = kNegInf;
+  int64_t j = 0;
+#ifdef __AVX__
+  // GCC leaves the portable loop below scalar (vmaxss). _mm256_max_ps(a, b) is a > b ? a : b
+  // lane by lane, so a NaN in x leaves the lane alone as in the scalar loops; four accumulators
+  // hide its latency.
+  __m256 acc[4];
+  for (__m256& a : acc) a = _mm256_set1_ps(kNegInf);
+  for (; j + 32 <= len; j += 32)
+    for (int a = 0; a < 4; ++a) acc[a] = _mm256_max_ps(_mm256_loadu_ps(x + j + 8 * a), acc[a]);
+  for (; j + 8 <= len; j += 8) acc[0] = _mm256_max_ps(_mm256_loadu_ps(x + j), acc[0]);
+  alignas(32) float lane[8];
+  const __m256 pairs = _mm256_max_ps(_mm256_max_ps(acc[0], acc[1]), _mm256_max_ps(acc[2], acc[3]));
+  _mm256_store_ps(lane, pairs);
+  for (float v : lane) m = v > m ? v : m;
+#else
+  constexpr int kLanes = 8;
+  float lane[kLanes];
+  std::fill(lane, lane + kLanes, kNegInf);
+  for (; j + kLanes <= len; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];
+  for (float v : lane) m = v > m ? v : m;
+#endif
+  for (; j < len; ++j) m = x[j] > m ? x[j] : m;
+  return m;
 }
 
 }  // namespace detail

@@ -71,6 +71,10 @@ AxisView axis_view(const Shape& shape, int64_t dim);
 /// `shape` with `dim` removed, or set to 1 when keepdim.
 Shape drop_dim(const Shape& shape, int64_t dim, bool keepdim);
 
+/// max(x[0, n)), NaNs skipped; -inf when n = 0 or every element is NaN or -inf. Vectorised:
+/// the row max of softmax and the cross-entropies.
+float max_of(const float* x, int64_t n);
+
 /// Σ term(k) for k in [b, e), accumulated in double: 8 independent lanes (so the compiler can
 /// keep them in vector registers) folded in lane order. A fixed function of b and e, so any
 /// caller that fixes its chunk boundaries is deterministic.

@@ -59,20 +59,8 @@ void for_each_slice(int64_t rows, int64_t n, int64_t grain, const Body& body) {
 }
 
 float slice_max(const float* x, int64_t n, bool par) {
-  // Per-lane running maxima: independent chains that vectorise. Max is exact, so any order
-  // gives the same value.
-  auto chunk = [x](int64_t b, int64_t e) {
-    constexpr int kLanes = 8;
-    float m[kLanes];
-    std::fill(m, m + kLanes, kNegInf);
-    int64_t k = b;
-    for (; k + kLanes <= e; k += kLanes)
-      for (int l = 0; l < kLanes; ++l) m[l] = x[k + l] > m[l] ? x[k + l] : m[l];
-    float best = kNegInf;
-    for (int l = 0; l < kLanes; ++l) best = m[l] > best ? m[l] : best;
-    for (; k < e; ++k) best = x[k] > best ? x[k] : best;
-    return best;
-  };
+  // Max is exact, so chunks combined in any order give the same value.
+  auto chunk = [x](int64_t b, int64_t e) { return detail::max_of(x + b, e - b); };
   return fold(n, par, kNegInf, chunk, [](float a, float b) { return b > a ? b : a; });
 }
 
