@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/error.h"
@@ -101,6 +102,42 @@ TEST_CASE("autorec: predictions are clipped to the rating range; unknown items g
     CHECK(s.data()[i] == doctest::Approx(p.data()[3 * 40 + i]).epsilon(1e-6));
   CHECK_THROWS_WITH_AS(model->predict({0}, {ex.data.num_items()}), doctest::Contains("outside"),
                        Error);
+}
+
+TEST_CASE("autorec: predict() over more items than one block matches whole reconstructions") {
+  // predict() reconstructs the distinct items in blocks of 256; pairs come in any order and
+  // an item may be asked for by several users. Every item of a few users, in descending
+  // order, spans several blocks.
+  const Experiment& ex = synthetic_ratio();
+  REQUIRE(ex.data.num_items() > 2 * 256);
+  auto model = attached(small_config(), ex);
+  fit(*model, 1);
+  NoGradGuard no_grad;
+  model->eval();
+  const std::vector<int64_t> asked = {7, 2, 11};
+  std::vector<int64_t> users, items;
+  for (int64_t i = ex.data.num_items() - 1; i >= 0; --i)
+    for (int64_t u : asked) users.push_back(u), items.push_back(i);
+  const Tensor p = model->predict(users, items);
+  // The same numbers from one reconstruction of every item row, clipped as predict() does.
+  LoaderOptions opts;
+  ItemRatingLoader loader(ex.split.train, ex.data.num_users(), ex.data.num_items(), opts);
+  std::vector<int64_t> all(ex.data.num_items());
+  for (int64_t i = 0; i < ex.data.num_items(); ++i) all[i] = i;
+  const Tensor rec = model->reconstruct(loader.rows(all).ratings);
+  const float lo = loader.min_rating(), hi = loader.max_rating();
+  float mean = 0;
+  int64_t unrated_items = 0;
+  for (size_t k = 0; k < users.size(); ++k) {
+    const float whole = rec.data()[items[k] * ex.data.num_users() + users[k]];
+    if (loader.num_ratings(items[k]) == 0) {
+      mean = p.data()[k];
+      ++unrated_items;
+      continue;
+    }
+    CHECK(p.data()[k] == doctest::Approx(std::clamp(whole, lo, hi)).epsilon(1e-6));
+  }
+  if (unrated_items > 0) CHECK(mean == doctest::Approx(loader.mean_rating()));
 }
 
 TEST_CASE("autorec: save and load round-trip the predictions bit for bit") {
