@@ -208,6 +208,15 @@ std::vector<Row> all_rows() {
                 {}, {"RMSE", "MAE"}, {{"RMSE", 0.831, "AutoRec paper (Sedhain et al., WWW 2015)"}}};
   i_autorec.lower_is_better = true;
   rows.push_back(i_autorec);
+  // The paper trains on the whole 90% once the settings are chosen: --refit keeps the epoch
+  // count validation chose and trains a fresh model on the 81% + 9% for it.
+  Row i_autorec_refit{"autorec/autorec-refit", ar, "I-AutoRec (lr 3e-4, refit on 90%)",
+                      cat(autorec, {"--patience", "10", "--model", "autorec", "--epochs", "200",
+                                    "--lr", "0.0003", "--refit"}),
+                      {}, {"RMSE", "MAE"},
+                      {{"RMSE", 0.831, "AutoRec paper (Sedhain et al., WWW 2015)"}}};
+  i_autorec_refit.lower_is_better = true;
+  rows.push_back(i_autorec_refit);
   Row biased{"autorec/biasedmf", ar, "BiasedMF",
              cat(autorec, {"--patience", "5", "--model", "biasedmf", "--epochs", "100"}), {},
              {"RMSE", "MAE"}, {}};

@@ -180,6 +180,19 @@ Experiment Experiment::load(const DataSpec& spec) {
   return ex;
 }
 
+Experiment Experiment::with_validation_in_training() const {
+  Experiment ex = *this;
+  ex.split.train = merge_parts(split.train, split.valid);
+  ex.split.valid.users.clear();
+  ex.split.valid.items.clear();
+  ex.split.valid.ratings.clear();
+  ex.split.valid.timestamps.clear();
+  ex.train = lists_of(ex.split.train);
+  ex.valid = lists_of(ex.split.valid);
+  ex.train_valid = concat(ex.train, ex.valid);
+  return ex;
+}
+
 TrainingData Experiment::training() const {
   return TrainingData{&split.train, &train, data.num_users(), data.num_items()};
 }

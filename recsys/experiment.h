@@ -71,6 +71,11 @@ struct Experiment {
   /// test_negatives, their fixed protocol replaces opts.protocol.
   Evaluator test_evaluator(const EvalOptions& opts) const;
 
+  /// The same experiment with the validation rows moved into training and no validation
+  /// part: for refitting once validation has chosen the settings (train --refit). The test
+  /// part, and so the test figures' masking, are unchanged.
+  Experiment with_validation_in_training() const;
+
   /// "synthetic(seed=0): 1000 users, 1700 items, 100000 rows; split loo: 98000/1000/1000".
   std::string describe() const;
 };

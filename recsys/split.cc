@@ -7,6 +7,7 @@
 #include "autograd/error.h"
 #include "autograd/generator.h"
 #include "autograd/parallel.h"
+#include "recsys/filters.h"
 
 namespace recgrad::recsys {
 namespace {
@@ -180,6 +181,22 @@ Split split_random_global(const InteractionDataset& data, const SplitRatios& rat
   std::vector<uint8_t> part_of(data.users.size(), kTrain);
   cut(order.data(), static_cast<int64_t>(order.size()), ratios, part_of);
   return assemble(data, part_of);
+}
+
+InteractionDataset merge_parts(const InteractionDataset& a, const InteractionDataset& b) {
+  RECGRAD_CHECK(a.num_users() == b.num_users() && a.num_items() == b.num_items() &&
+                    a.has_ratings() == b.has_ratings() && a.has_timestamps() == b.has_timestamps(),
+                "merge_parts: ", a.name, " and ", b.name, " are not parts of one split");
+  InteractionDataset out = a;
+  out.name = a.name + " + valid";
+  out.users.insert(out.users.end(), b.users.begin(), b.users.end());
+  out.items.insert(out.items.end(), b.items.begin(), b.items.end());
+  out.ratings.insert(out.ratings.end(), b.ratings.begin(), b.ratings.end());
+  out.timestamps.insert(out.timestamps.end(), b.timestamps.begin(), b.timestamps.end());
+  Groups g = group_by_user(out);
+  if (out.has_timestamps()) sort_groups_by_time(out, g);
+  recgrad::detail::permute_rows(out, g.rows);
+  return out;
 }
 
 Split hold_out_one_per_user(const InteractionDataset& data, uint64_t seed) {

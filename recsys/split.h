@@ -52,6 +52,11 @@ Split split_random_per_user(const InteractionDataset& data, const SplitRatios& r
 /// All rows shuffled with `seed` then cut by the ratios (e.g. AutoRec's random 90/0/10).
 Split split_random_global(const InteractionDataset& data, const SplitRatios& ratios, uint64_t seed);
 
+/// The rows of two parts of one split as one part (e.g. train and validation, to refit on
+/// both once validation has chosen the settings): grouped by user, by time within a user where
+/// there are timestamps, and otherwise a's rows before b's. Named a's name + " + valid".
+InteractionDataset merge_parts(const InteractionDataset& a, const InteractionDataset& b);
+
 /// Per user with at least 2 rows, one row drawn with `seed` is validation; everything else
 /// trains and test is empty. The NCF paper's tuning split (He et al. 2017, section 4.1), used
 /// beside its given test files.

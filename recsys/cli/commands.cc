@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "autograd/error.h"
@@ -38,6 +39,9 @@ optim::Metadata describe_run(const Flags& f) {
   m.set("data.split", f.data.split);
   m.set_u64("data.k_core", static_cast<uint64_t>(f.data.k_core));
   m.set_u64("data.seed", f.data.seed);
+  m.set_u64("data.synthetic_users", static_cast<uint64_t>(f.data.synthetic_users));
+  m.set_u64("data.synthetic_items", static_cast<uint64_t>(f.data.synthetic_items));
+  m.set_u64("data.synthetic_rows", static_cast<uint64_t>(f.data.synthetic_rows));
   return m;
 }
 
@@ -61,7 +65,20 @@ Flags flags_from_checkpoint(const Flags& given) {
   f.data.split = m.get("data.split");
   if (m.has("data.k_core")) f.data.k_core = static_cast<int64_t>(m.get_u64("data.k_core"));
   f.data.seed = m.get_u64("data.seed");
+  // Absent from checkpoints written before they were recorded (the defaults then applied).
+  for (auto [key, value] : {std::pair{"data.synthetic_users", &f.data.synthetic_users},
+                            {"data.synthetic_items", &f.data.synthetic_items},
+                            {"data.synthetic_rows", &f.data.synthetic_rows}})
+    if (m.has(key)) *value = static_cast<int64_t>(m.get_u64(key));
+  f.refit = m.has("data.refit") && m.get("data.refit") == "1";
   return f;
+}
+
+// The experiment a checkpoint's model was trained on: with --refit, training took the
+// validation rows too (and the model reads its training data, e.g. AutoRec's input rows).
+Experiment load_experiment(const Flags& f) {
+  Experiment ex = Experiment::load(f.data);
+  return f.refit ? ex.with_validation_in_training() : ex;
 }
 
 json metrics_json(const EvalResult& r) {
@@ -137,33 +154,65 @@ int run_train(const Flags& f) {
   const int64_t epochs = model->is_iterative() ? epochs_for(f.model) : 0;
   const std::string valid_metric =
       !f.metric.empty() ? f.metric : model->predicts_ratings() ? "RMSE" : "NDCG@10";
+  TrainerOptions t;
+  t.epochs = epochs;
+  t.metric = valid_metric;
+  t.patience = f.patience;
+  t.checkpoint = f.save;
+  t.resume = f.resume;
+  t.metadata = describe_run(f);
+  t.progress = f.quiet ? ProgressMode::kQuiet : ProgressMode::kAuto;
+  t.check_finite = !f.no_check_finite;
+  t.detect_anomaly = f.detect_anomaly;
   if (model->is_iterative()) {
     auto opt = model->make_optimizer();
-    TrainerOptions t;
-    t.epochs = epochs;
-    t.metric = valid_metric;
-    t.patience = f.patience;
-    t.checkpoint = f.save;
-    t.resume = f.resume;
-    t.metadata = describe_run(f);
-    t.progress = f.quiet ? ProgressMode::kQuiet : ProgressMode::kAuto;
-    t.check_finite = !f.no_check_finite;
-    t.detect_anomaly = f.detect_anomaly;
     const bool has_valid = !ex.split.valid.users.empty() && !f.no_validation;
+    RECGRAD_CHECK(has_valid || !f.refit, "--refit: split ", f.data.split,
+                  " has no validation part to choose the epoch count on");
     trained = train(*model, *opt, t,
                     has_valid ? Validator([&](Recommender& m) {
                       return evaluate_model(m, ex, eval_opts, /*on_validation=*/true).at(t.metric);
                     })
                               : Validator());
   } else {
+    RECGRAD_CHECK(!f.refit, "--refit: ", f.model.name,
+                  " is fitted in closed form, without "
+                  "epochs to choose");
     const auto start = std::chrono::steady_clock::now();
     model->fit();
     fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 
-  const EvalResult result = evaluate_model(*model, ex, eval_opts);
+  // --refit: the test figures are those of a fresh model trained on train + valid for the
+  // epoch count validation chose; the selection run's log stays in the JSON.
+  std::optional<Experiment> refit_ex;
+  json refit_json;
+  if (f.refit) {
+    RECGRAD_CHECK(trained.best_epoch > 0, "--refit: validation chose no epoch (no finite ",
+                  valid_metric, ")");
+    refit_ex = ex.with_validation_in_training();
+    std::fprintf(stderr,
+                 "refit: a fresh model on %lld training + validation rows for %lld "
+                 "epochs (the best on validation)\n",
+                 static_cast<long long>(refit_ex->split.train.size()),
+                 static_cast<long long>(trained.best_epoch));
+    model = build_model(f, *refit_ex);
+    auto opt = model->make_optimizer();
+    TrainerOptions r = t;
+    r.epochs = trained.best_epoch;
+    r.patience = 0;
+    r.checkpoint.clear();  // the refit model is saved once, below
+    const TrainResult refit = train(*model, *opt, r, Validator());
+    refit_json = {{"epochs", trained.best_epoch},
+                  {"train_rows", refit_ex->split.train.size()},
+                  {"train_seconds", refit.train_seconds}};
+  }
+  const Experiment& test_ex = refit_ex ? *refit_ex : ex;
+
+  const EvalResult result = evaluate_model(*model, test_ex, eval_opts);
   std::printf("%s %s\n", f.model.name.c_str(), result.str().c_str());
   json j = run_json(f, ex, result);
+  if (f.refit) j["refit"] = refit_json;
   j["epochs"] = epochs;
   if (model->is_iterative()) j["batch_size"] = model->train_config().batch_size;
   j["best_epoch"] = trained.best_epoch;
@@ -194,13 +243,14 @@ int run_train(const Flags& f) {
   j["train_rows"] = ex.split.train.size();
   j["eval_seconds"] = result.seconds;  // the test evaluation, scoring included
   if (!model->predicts_ratings()) {
-    const EvalResult pop = evaluate_pop(ex, eval_opts);
+    const EvalResult pop = evaluate_pop(test_ex, eval_opts);
     std::printf("pop %s\n", pop.str().c_str());
     j["baselines"]["pop"] = metrics_json(pop);
   }
   if (!f.save.empty()) {
     optim::Metadata meta = describe_run(f);
-    meta.set_u64("epoch", static_cast<uint64_t>(epochs));
+    meta.set_u64("epoch", static_cast<uint64_t>(f.refit ? trained.best_epoch : epochs));
+    meta.set("data.refit", f.refit ? "1" : "0");
     optim::save(*model, f.save, meta);
     std::fprintf(stderr, "saved %s\n", f.save.c_str());
   }
@@ -211,7 +261,7 @@ int run_train(const Flags& f) {
 int run_evaluate(const Flags& given) {
   setup_threads(given);
   const Flags f = flags_from_checkpoint(given);
-  const Experiment ex = Experiment::load(f.data);
+  const Experiment ex = load_experiment(f);
   auto model = build_model(f, ex);
   optim::load(*model, f.checkpoint);
   const EvalResult result = evaluate_model(*model, ex, parse_protocol(given.protocol, f.data.seed));
@@ -224,7 +274,7 @@ int run_recommend(const Flags& given) {
   setup_threads(given);
   const Flags f = flags_from_checkpoint(given);
   RECGRAD_CHECK(given.k > 0, "-k: must be positive, got ", given.k);
-  const Experiment ex = Experiment::load(f.data);
+  const Experiment ex = load_experiment(f);
   const int64_t user = ex.data.user_ids.find(given.user);
   RECGRAD_CHECK(user >= 0, "--user: '", given.user, "' is not a user of ", ex.data.name);
   auto model = build_model(f, ex);

@@ -28,6 +28,7 @@ struct Flags {
   bool no_check_finite = false;   ///< train on through NaN/inf losses and gradients (train)
   bool detect_anomaly = false;    ///< name the op that makes the first NaN/inf (train; slow)
   bool no_validation = false;     ///< train without validating (the last epoch's weights stay)
+  bool refit = false;             ///< retrain on train + valid for the best epoch's count (train)
   std::string out;                ///< directory to write the split to (export)
   std::string pretrained;         ///< "GMF_CKPT,MLP_CKPT": initialise neumf from them (train)
   std::vector<std::string> model_options;  ///< --set key=value, parsed into model.options

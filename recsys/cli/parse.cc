@@ -85,6 +85,10 @@ CommandLine::CommandLine() : app_("recgrad: deep learning recommenders in C++") 
   train_->add_flag("--no-validation", flags_.no_validation,
                    "do not validate after each epoch: the last epoch's weights are kept "
                    "(benchmarks; --patience then never stops)");
+  train_->add_flag("--refit", flags_.refit,
+                   "after validation has chosen the best epoch, train a fresh model (same seed) "
+                   "on the training and validation rows for that many epochs and report its test "
+                   "figures (as AutoRec's 90/10 protocol trains on all 90%)");
   train_->add_option("--pretrained", flags_.pretrained,
                      "neumf only: GMF_CKPT,MLP_CKPT from `train --model gmf|mlp --save` "
                      "(NCF pretraining: alpha 0.5, then SGD)");
@@ -184,6 +188,18 @@ void check_pretrained(const std::string& flag, const std::string& model) {
     RECGRAD_CHECK(std::ifstream(path).good(), "--pretrained: cannot read ", path);
 }
 
+// --refit needs the validation that picks its epoch count, and starts one fresh model.
+void check_refit(const Flags& flags) {
+  if (!flags.refit) return;
+  RECGRAD_CHECK(!flags.no_validation,
+                "--refit: needs validation to choose the epoch count; "
+                "drop --no-validation");
+  RECGRAD_CHECK(!flags.resume, "--refit: cannot be combined with --resume");
+  RECGRAD_CHECK(flags.pretrained.empty(),
+                "--refit: cannot be combined with --pretrained (the "
+                "pretrained towers saw only the training rows)");
+}
+
 }  // namespace
 
 void check_flags(Command command, Flags& flags) {
@@ -202,6 +218,7 @@ void check_flags(Command command, Flags& flags) {
     if (command == Command::kTrain) {
       check_metric(flags.metric, protocol);
       check_pretrained(flags.pretrained, flags.model.name);
+      check_refit(flags);
     }
   }
 }

@@ -82,6 +82,29 @@ TEST_CASE("Experiment: global split holds out the stated share of all rows, no v
   CHECK(ex.split.train.size() == 1800);
 }
 
+TEST_CASE("Experiment: with the validation rows in training, the test part is unchanged") {
+  DataSpec d;
+  d.synthetic_users = 50;
+  d.synthetic_items = 200;
+  d.synthetic_rows = 2000;
+  d.split = "ratio";
+  const Experiment ex = Experiment::load(d);
+  REQUIRE(ex.split.valid.size() > 0);
+  const Experiment refit = ex.with_validation_in_training();
+  CHECK(refit.split.train.size() == ex.split.train.size() + ex.split.valid.size());
+  CHECK(refit.split.valid.size() == 0);
+  CHECK(refit.split.test.items == ex.split.test.items);
+  for (int64_t u = 0; u < ex.data.num_users(); ++u) {
+    CHECK(refit.valid.count(u) == 0);
+    std::vector<int64_t> before(ex.train_valid.begin(u), ex.train_valid.end(u));
+    std::vector<int64_t> after(refit.train.begin(u), refit.train.end(u));
+    std::sort(before.begin(), before.end());
+    std::sort(after.begin(), after.end());
+    CHECK(after == before);  // what the test masks is the same
+  }
+  CHECK(refit.training().interactions->size() == refit.split.train.size());
+}
+
 TEST_CASE("Experiment: k-core leaves every user and item with at least k rows") {
   DataSpec d;
   d.synthetic_users = 60;

@@ -209,3 +209,34 @@ TEST_CASE("splits: bad ratios and missing timestamps are refused with the reason
   CHECK_THROWS_WITH_AS(split_by_time_global(d), doctest::Contains("has no timestamps"), Error);
   CHECK(split_random_global(d, {0.9, 0.0, 0.1}, 1).test.size() == d.size() / 10);  // no time needed
 }
+
+TEST_CASE("merge_parts: train and validation as one part, grouped by user and then by time") {
+  const InteractionDataset d = messy_data();
+  const Split s = split_random_per_user(d, {0.7, 0.2, 0.1}, 4);
+  const InteractionDataset m = merge_parts(s.train, s.valid);
+  CHECK(m.size() == s.train.size() + s.valid.size());
+  std::multiset<RowKey> both = keys(s.train);
+  for (const RowKey& k : keys(s.valid)) both.insert(k);
+  CHECK(keys(m) == both);
+  for (int64_t r = 1; r < m.size(); ++r) {
+    CHECK(m.users[r - 1] <= m.users[r]);
+    if (m.users[r - 1] == m.users[r]) CHECK(m.timestamps[r - 1] <= m.timestamps[r]);
+  }
+  CHECK(m.user_ids.size() == d.user_ids.size());
+  CHECK(m.item_ids.size() == d.item_ids.size());
+
+  // Without time: a user's training rows, then its validation rows, each in their order.
+  InteractionDataset a = s.train, b = s.valid;
+  a.timestamps.clear();
+  b.timestamps.clear();
+  const InteractionDataset untimed = merge_parts(a, b);
+  std::vector<int64_t> expected;
+  for (int64_t u = 0; u < d.num_users(); ++u) {
+    for (int64_t r = 0; r < a.size(); ++r)
+      if (a.users[r] == u) expected.push_back(a.items[r]);
+    for (int64_t r = 0; r < b.size(); ++r)
+      if (b.users[r] == u) expected.push_back(b.items[r]);
+  }
+  CHECK(untimed.items == expected);
+  CHECK_THROWS_WITH_AS(merge_parts(s.train, b), doctest::Contains("not parts of one split"), Error);
+}

@@ -49,3 +49,17 @@ TEST_CASE("cli: --pretrained is for neumf and needs two readable checkpoints") {
       parse_and_check({"train", "--model", "neumf", "--pretrained", gmf + ",/absent.ckpt"}),
       doctest::Contains("cannot read /absent.ckpt"), Error);
 }
+
+TEST_CASE("cli: --refit needs validation and a fresh start") {
+  CHECK_NOTHROW(parse_and_check({"train", "--model", "autorec", "--refit"}));
+  CHECK_THROWS_WITH_AS(parse_and_check({"train", "--model", "bpr", "--refit", "--no-validation"}),
+                       doctest::Contains("--refit: needs validation"), Error);
+  CHECK_THROWS_WITH_AS(
+      parse_and_check({"train", "--model", "bpr", "--refit", "--save", "x", "--resume"}),
+      doctest::Contains("--refit: cannot be combined with --resume"), Error);
+  const std::string gmf = testing::write_temp_file("gmf.ckpt", "x");
+  const std::string mlp = testing::write_temp_file("mlp.ckpt", "y");
+  CHECK_THROWS_WITH_AS(
+      parse_and_check({"train", "--model", "neumf", "--refit", "--pretrained", gmf + "," + mlp}),
+      doctest::Contains("--refit: cannot be combined with --pretrained"), Error);
+}
