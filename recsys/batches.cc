@@ -131,14 +131,17 @@ PointwiseBatch PointwiseLoader::batch(int64_t index) const {
 
 // ---------------------------------------------------------------------------------------------
 
-UserRowLoader::UserRowLoader(const UserItems& train, LoaderOptions opts) : train_(train) {
+UserRowLoader::UserRowLoader(const UserItems& train, LoaderOptions opts, UserRowsPer per)
+    : train_(train) {
   check_user_items(train_, "UserRowLoader: train");
   // A row is a set: ascending items let history_csr skip its per-batch sort.
   for (int64_t u = 0; u < train_.num_users(); ++u)
     std::sort(train_.items.begin() + train_.offsets[u],
               train_.items.begin() + train_.offsets[u + 1]);
   for (int64_t u = 0; u < train_.num_users(); ++u)
-    if (train_.count(u) > 0) users_.push_back(u);
+    users_.insert(users_.end(), per == UserRowsPer::kUser ? std::min<int64_t>(train_.count(u), 1)
+                                                          : train_.count(u),
+                  u);
   order_ = EpochOrder(static_cast<int64_t>(users_.size()), opts, "UserRowLoader");
 }
 

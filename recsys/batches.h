@@ -135,10 +135,20 @@ struct UserRowBatch {
   Tensor rows;
 };
 
-/// One row per user with at least one training item, per epoch (repeats count once).
+/// What an epoch of user rows walks over.
+enum class UserRowsPer {
+  kUser,         ///< each user with training items once (Liang et al.'s Mult-VAE)
+  kInteraction,  ///< each user once per training interaction, so active users weigh more and
+                 ///< an epoch has as many rows as interactions (RecBole's autoencoders draw
+                 ///< batches of interactions and read each one's user row)
+};
+
+/// One row per user with at least one training item (repeats count once), or per interaction,
+/// per epoch.
 class UserRowLoader : public EpochLoader<UserRowBatch> {
  public:
-  explicit UserRowLoader(const UserItems& train, LoaderOptions opts = {});
+  explicit UserRowLoader(const UserItems& train, LoaderOptions opts = {},
+                         UserRowsPer per = UserRowsPer::kUser);
   UserRowBatch batch(int64_t index) const override;
   /// The users of batch(index) without their dense rows, for models that read the rows
   /// sparsely (recsys/model_utils.h's history_csr over history()).

@@ -67,7 +67,7 @@ void MultVae::attach(const TrainingData& data) {
   LoaderOptions opts;
   opts.batch_size = train_.batch_size;
   opts.seed = train_.seed;
-  loader_.emplace(*data.history, opts);
+  loader_.emplace(*data.history, opts, config_.rows_per);
   total_anneal_steps_ = config_.total_anneal_steps > 0
                             ? config_.total_anneal_steps
                             : config_.anneal_epochs * loader_->num_batches();

@@ -39,6 +39,9 @@ struct MultVaeConfig {
   /// Updates over which β rises linearly to anneal_cap; 0: anneal_epochs epochs of updates.
   int64_t total_anneal_steps = 0;
   int64_t anneal_epochs = 80;  ///< used when total_anneal_steps is 0
+  /// kInteraction: RecBole's batching (a batch of training interactions, each read as its
+  /// user's row), where batch_size counts interactions.
+  UserRowsPer rows_per = UserRowsPer::kUser;
   TrainConfig train{/*lr=*/1e-3, /*weight_decay=*/0, /*batch_size=*/500, /*seed=*/0};
 };
 

@@ -155,6 +155,28 @@ TEST_CASE("pointwise loader: each positive is followed by k labelled negatives")
   CHECK(again.batch(1).items.values == loader.batch(1).items.values);
 }
 
+TEST_CASE("user-row loader per interaction: each user's row once per training item") {
+  const UserItems train = small_train();  // 5, 2, 1, 0 and 6 items (user 0 repeats item 9)
+  LoaderOptions opts;
+  opts.batch_size = 3;
+  opts.seed = 2;
+  UserRowLoader loader(train, opts, UserRowsPer::kInteraction);
+  CHECK(loader.num_examples() == 14);
+  CHECK(loader.num_batches() == 5);
+  std::map<int64_t, int> times;
+  std::vector<int64_t> order;
+  UserRowBatch b;
+  while (loader.next(b))
+    for (int64_t i = 0; i < b.users.numel(); ++i) {
+      const int64_t u = b.users.values[i];
+      ++times[u];
+      order.push_back(u);
+      CHECK(b.rows.at({i, *train.begin(u)}) == 1.f);
+    }
+  CHECK(times == std::map<int64_t, int>{{0, 5}, {1, 2}, {2, 1}, {4, 6}});
+  CHECK_FALSE(std::is_sorted(order.begin(), order.end()));  // shuffled, not grouped by user
+}
+
 TEST_CASE("user-row loader: 0/1 rows of every user with items, once per epoch") {
   const UserItems train = small_train();
   LoaderOptions opts;

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "autograd/error.h"
 #include "tests/recsys/models/model_testing.h"
 
@@ -60,6 +62,20 @@ TEST_CASE("multvae: beta rises linearly to the cap and the counter is checkpoint
   auto fresh = attached(small_config(1), ex);
   optim::load(*fresh, path);
   CHECK(fresh->updates() == 10);
+}
+
+TEST_CASE("multvae: RecBole's batching reads one user row per training interaction") {
+  const Experiment& ex = synthetic_ratio();
+  MultVaeConfig c = small_config();
+  c.rows_per = UserRowsPer::kInteraction;
+  c.train.batch_size = 2048;
+  auto model = attached(c, ex);
+  const int64_t rows = ex.split.train.size();
+  CHECK(model->start_epoch(0) == (rows + 2047) / 2048);
+  CHECK(model->batch_examples(0) == 2048);
+  CHECK(model->batch_examples((rows - 1) / 2048) == rows - (rows - 1) / 2048 * 2048);
+  CHECK(model->total_anneal_steps() == 16 * ((rows + 2047) / 2048));
+  CHECK(std::isfinite(model->loss(0).item()));
 }
 
 TEST_CASE("multvae: training draws dropout and noise, scoring is deterministic") {
