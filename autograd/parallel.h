@@ -60,6 +60,12 @@ void set_arena_threads(int n);
 constexpr int64_t kGrainCheap = 1 << 15;     // add, mul, copy: ~1 cycle/element
 constexpr int64_t kGrainExpensive = 1 << 12;  // exp, log, tanh: ~10-20 cycles/element
 
+/// Items (rows, columns, tiles) per task when each costs `cost` elements' work: about `grain`
+/// elements a task, and at least one item.
+constexpr int64_t items_per_task(int64_t cost, int64_t grain = kGrainCheap) {
+  return grain / (cost > 1 ? cost : 1) > 1 ? grain / (cost > 1 ? cost : 1) : 1;
+}
+
 /// Brings the calling thread's FTZ/DAZ flags to set_flush_denormals' setting (a thread-local
 /// check when they already match). parallel_for and sgemm call it.
 void sync_denormal_mode();

@@ -8,11 +8,6 @@
 namespace recgrad {
 namespace {
 
-// Rows per parallel task when a row costs `per_row` element visits: ~kGrainCheap each.
-int64_t row_grain(int64_t per_row) {
-  return std::max<int64_t>(1, detail::kGrainCheap / std::max<int64_t>(per_row, 1));
-}
-
 }  // namespace
 
 void CsrMatrix::validate(const char* op) const {
@@ -56,14 +51,14 @@ CsrMatrix csr_from_dense(const Tensor& x) {
   const int64_t n = m.cols;
   // Two passes, each parallel over rows: count each row's non-zeros, then fill at the offsets.
   m.offsets.assign(static_cast<size_t>(m.rows + 1), 0);
-  detail::parallel_for(m.rows, row_grain(n), [&](int64_t lo, int64_t hi) {
+  detail::parallel_for(m.rows, detail::items_per_task(n), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r)
       m.offsets[r + 1] = std::count_if(p + r * n, p + (r + 1) * n, [](float v) { return v != 0; });
   });
   for (int64_t r = 0; r < m.rows; ++r) m.offsets[r + 1] += m.offsets[r];
   m.columns.resize(static_cast<size_t>(m.offsets.back()));
   m.values.resize(static_cast<size_t>(m.offsets.back()));
-  detail::parallel_for(m.rows, row_grain(n), [&](int64_t lo, int64_t hi) {
+  detail::parallel_for(m.rows, detail::items_per_task(n), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
       int64_t k = m.offsets[r];
       for (int64_t j = 0; j < n; ++j)

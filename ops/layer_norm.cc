@@ -18,7 +18,7 @@ void check_affine(const char* name, const Tensor& t, const Tensor& x, int64_t d)
 }
 
 // Rows per task: a row costs ~4 passes over D elements.
-int64_t row_grain(int64_t d) { return std::max<int64_t>(1, detail::kGrainExpensive / d); }
+int64_t row_grain(int64_t d) { return detail::items_per_task(d, detail::kGrainExpensive); }
 
 }  // namespace
 

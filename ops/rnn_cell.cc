@@ -63,7 +63,7 @@ StepLayout check_step(const char* op, int64_t gates, int64_t state_parts, const 
 
 // Rows per task: a row costs ~width transcendental-heavy elements.
 int64_t row_grain(const StepLayout& L) {
-  return std::max<int64_t>(1, detail::kGrainExpensive / std::max<int64_t>(L.width, 1));
+  return detail::items_per_task(L.width, detail::kGrainExpensive);
 }
 
 // b_hh as a plain array (zeros when there is no bias), so the kernels have one shape.

@@ -78,33 +78,32 @@ void gather_strided(const float* src, const Shape& shape, const std::vector<int6
   }
   const int64_t rank = static_cast<int64_t>(shape.size());
   const int64_t inner = shape.back(), is = strides.back();
-  detail::parallel_for(n / inner, std::max<int64_t>(1, detail::kGrainCheap / inner),
-                       [&](int64_t lo, int64_t hi) {
-                         // Decode the first row's multi-index once, then step it like an odometer.
-                         std::vector<int64_t> idx(rank - 1);
-                         int64_t off = 0, rem = lo;
-                         for (int64_t k = rank - 2; k >= 0; --k) {
-                           idx[k] = rem % shape[k];
-                           rem /= shape[k];
-                           off += idx[k] * strides[k];
-                         }
-                         for (int64_t row = lo; row < hi; ++row) {
-                           float* o = dst + row * inner;
-                           const float* s = src + off;
-                           if (is == 1)
-                             std::memcpy(o, s, sizeof(float) * inner);
-                           else if (is == 0)
-                             std::fill(o, o + inner, s[0]);
-                           else
-                             for (int64_t j = 0; j < inner; ++j) o[j] = s[j * is];
-                           for (int64_t k = rank - 2; k >= 0; --k) {
-                             off += strides[k];
-                             if (++idx[k] < shape[k]) break;
-                             off -= strides[k] * shape[k];
-                             idx[k] = 0;
-                           }
-                         }
-                       });
+  detail::parallel_for(n / inner, detail::items_per_task(inner), [&](int64_t lo, int64_t hi) {
+    // Decode the first row's multi-index once, then step it like an odometer.
+    std::vector<int64_t> idx(rank - 1);
+    int64_t off = 0, rem = lo;
+    for (int64_t k = rank - 2; k >= 0; --k) {
+      idx[k] = rem % shape[k];
+      rem /= shape[k];
+      off += idx[k] * strides[k];
+    }
+    for (int64_t row = lo; row < hi; ++row) {
+      float* o = dst + row * inner;
+      const float* s = src + off;
+      if (is == 1)
+        std::memcpy(o, s, sizeof(float) * inner);
+      else if (is == 0)
+        std::fill(o, o + inner, s[0]);
+      else
+        for (int64_t j = 0; j < inner; ++j) o[j] = s[j * is];
+      for (int64_t k = rank - 2; k >= 0; --k) {
+        off += strides[k];
+        if (++idx[k] < shape[k]) break;
+        off -= strides[k] * shape[k];
+        idx[k] = 0;
+      }
+    }
+  });
 }
 
 // [B,R,C] -> [B,C,R]. Reading a column of a row-major matrix touches one cache line per
@@ -205,12 +204,10 @@ Tensor strided_rows(const char* op, const Tensor& x, int64_t d, int64_t start, i
   Tensor out = Tensor::empty(out_shape);
   // x viewed as [outer, size, inner], y as [outer, len, inner]; row r of y is (r / len, r % len).
   auto for_each_row = [=](const auto& body) {
-    detail::parallel_for(outer * len,
-                         std::max<int64_t>(1, detail::kGrainCheap / std::max<int64_t>(inner, 1)),
-                         [&](int64_t lo, int64_t hi) {
-                           for (int64_t r = lo; r < hi; ++r)
-                             body(r * inner, ((r / len) * size + start + (r % len) * step) * inner);
-                         });
+    detail::parallel_for(outer * len, detail::items_per_task(inner), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r)
+        body(r * inner, ((r / len) * size + start + (r % len) * step) * inner);
+    });
   };
   if (step == 1) {
     copy_blocks<false>(x.data() + start * inner, size * inner, out.data(), len * inner, outer,
@@ -584,13 +581,11 @@ Tensor index_select(const Tensor& x, int64_t dim, const Ids& index) {
     const float* px = x.data();
     float* py = out.data();
     const int64_t* ids = index.values.data();
-    detail::parallel_for(outer * n,
-                         std::max<int64_t>(1, detail::kGrainCheap / std::max<int64_t>(inner, 1)),
-                         [&](int64_t lo, int64_t hi) {
-                           for (int64_t r = lo; r < hi; ++r)
-                             std::memcpy(py + r * inner, px + ((r / n) * size + ids[r % n]) * inner,
-                                         sizeof(float) * inner);
-                         });
+    detail::parallel_for(outer * n, detail::items_per_task(inner), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r)
+        std::memcpy(py + r * inner, px + ((r / n) * size + ids[r % n]) * inner,
+                    sizeof(float) * inner);
+    });
   }
   // dx[o, id] += Σ dy[o, k] over positions k holding id. Grouping positions by id lets each task
   // own whole rows of dx and sum repeated ids in position order: no races, and the same bits at
@@ -605,8 +600,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Ids& index) {
                   const int64_t per_task =
                       inner * std::max<int64_t>(1, n / std::max<int64_t>(n_unique, 1));
                   detail::parallel_for(
-                      outer * n_unique,
-                      std::max<int64_t>(1, detail::kGrainCheap / std::max<int64_t>(per_task, 1)),
+                      outer * n_unique, detail::items_per_task(per_task),
                       [&](int64_t lo, int64_t hi) {
                         for (int64_t t = lo; t < hi; ++t) {
                           const int64_t o = t / n_unique, u = t % n_unique;
@@ -663,15 +657,13 @@ Tensor gather(const Tensor& x, int64_t dim, const Ids& index) {
     const float* px = x.data();
     float* py = out.data();
     const int64_t* ids = index.values.data();
-    detail::parallel_for(
-        outer * n, std::max<int64_t>(1, detail::kGrainCheap / std::max<int64_t>(inner, 1)),
-        [&](int64_t lo, int64_t hi) {
-          for (int64_t r = lo; r < hi; ++r) {
-            const int64_t base = x_outer[r / n];
-            for (int64_t i = 0; i < inner; ++i)
-              py[r * inner + i] = px[base + ids[r * inner + i] * x_step + x_inner[i]];
-          }
-        });
+    detail::parallel_for(outer * n, detail::items_per_task(inner), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        const int64_t base = x_outer[r / n];
+        for (int64_t i = 0; i < inner; ++i)
+          py[r * inner + i] = px[base + ids[r * inner + i] * x_step + x_inner[i]];
+      }
+    });
   }
   // dx[x_outer[o] + id·x_step + x_inner[i]] += dy[o, k, i]. Targets of different (o, i) never
   // meet, so a task owns an (o, block of i) pair and walks k in order: repeated ids are summed
@@ -686,8 +678,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Ids& index) {
         constexpr int64_t kBlock = 256;
         const int64_t blocks = (inner + kBlock - 1) / kBlock;
         detail::parallel_for(
-            outer * blocks,
-            std::max<int64_t>(1, detail::kGrainCheap / (kBlock * std::max<int64_t>(n, 1))),
+            outer * blocks, detail::items_per_task(kBlock * std::max<int64_t>(n, 1)),
             [&](int64_t lo, int64_t hi) {
               for (int64_t t = lo; t < hi; ++t) {
                 const int64_t o = t / blocks, i0 = (t % blocks) * kBlock;

@@ -34,11 +34,6 @@ inline float dot(int64_t n, const float* __restrict x, const float* __restrict y
   return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
 }
 
-// Rows per parallel task when a row costs `per_row` multiply-adds: ~kGrainCheap each.
-int64_t row_grain(int64_t per_row) {
-  return std::max<int64_t>(1, detail::kGrainCheap / std::max<int64_t>(per_row, 1));
-}
-
 // The CSR matrix regrouped by column (a counting sort, stable: within a column the entries keep
 // their CSR order, so rows ascend). Column c's entries are [offsets[c], offsets[c + 1]); each
 // names its row and its index in the CSR arrays. The weight gradients are sums over a column's
@@ -327,7 +322,7 @@ Tensor sampled_linear(const Tensor& h, const Tensor& weight, const Tensor& bias,
   const float* pb = bias.defined() ? bias.data() : nullptr;
   const int64_t per_row = rows > 0 ? (nnz / rows + 1) * in_f : in_f;
   // y_k = h[r, :]·W[c_k, :] + b[c_k]: both rows are contiguous, one dot product per entry.
-  detail::parallel_for(rows, row_grain(per_row), [&](int64_t lo, int64_t hi) {
+  detail::parallel_for(rows, detail::items_per_task(per_row), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r)
       for (int64_t k = at->offsets[r]; k < at->offsets[r + 1]; ++k) {
         const int64_t c = at->columns[k];
@@ -345,11 +340,12 @@ Tensor sampled_linear(const Tensor& h, const Tensor& weight, const Tensor& bias,
                   if (g.wants(0) && in_f > 0) {
                     // dh[r, :] += Σ_(k in row r) dy_k·W[c_k, :]: one task per row.
                     float* dh = g.dense(0).data();
-                    detail::parallel_for(rows, row_grain(per_row), [&](int64_t lo, int64_t hi) {
-                      for (int64_t r = lo; r < hi; ++r)
-                        for (int64_t k = at->offsets[r]; k < at->offsets[r + 1]; ++k)
-                          axpy(in_f, pdy[k], pw + at->columns[k] * in_f, dh + r * in_f);
-                    });
+                    detail::parallel_for(
+                        rows, detail::items_per_task(per_row), [&](int64_t lo, int64_t hi) {
+                          for (int64_t r = lo; r < hi; ++r)
+                            for (int64_t k = at->offsets[r]; k < at->offsets[r + 1]; ++k)
+                              axpy(in_f, pdy[k], pw + at->columns[k] * in_f, dh + r * in_f);
+                        });
                   }
                   if (!g.wants(1) && !g.wants(2)) return;
                   // dW[c, :] += Σ_(k in column c) dy_k·h[r_k, :] and db[c] += Σ dy_k: one task
@@ -358,17 +354,18 @@ Tensor sampled_linear(const Tensor& h, const Tensor& weight, const Tensor& bias,
                   float* dw = g.wants(1) ? g.dense(1).data() : nullptr;
                   float* db = g.wants(2) ? g.dense(2).data() : nullptr;
                   const int64_t per_col = (nnz / std::max<int64_t>(out_f, 1) + 1) * in_f;
-                  detail::parallel_for(out_f, row_grain(per_col), [&](int64_t lo, int64_t hi) {
-                    for (int64_t c = lo; c < hi; ++c) {
-                      float bias_sum = 0.f;
-                      for (int64_t e = t.offsets[c]; e < t.offsets[c + 1]; ++e) {
-                        const float d = pdy[t.entries[e]];
-                        if (dw) axpy(in_f, d, ph + t.rows[e] * in_f, dw + c * in_f);
-                        bias_sum += d;
-                      }
-                      if (db) db[c] += bias_sum;
-                    }
-                  });
+                  detail::parallel_for(
+                      out_f, detail::items_per_task(per_col), [&](int64_t lo, int64_t hi) {
+                        for (int64_t c = lo; c < hi; ++c) {
+                          float bias_sum = 0.f;
+                          for (int64_t e = t.offsets[c]; e < t.offsets[c + 1]; ++e) {
+                            const float d = pdy[t.entries[e]];
+                            if (dw) axpy(in_f, d, ph + t.rows[e] * in_f, dw + c * in_f);
+                            bias_sum += d;
+                          }
+                          if (db) db[c] += bias_sum;
+                        }
+                      });
                 });
 }
 
