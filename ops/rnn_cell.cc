@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/graph.h"
@@ -176,6 +177,125 @@ inline void gru_units_backward(const GruRowGrad& row, int64_t j, float* dh, floa
                                 dx_z, dx_n);
 }
 
+// N units of an LSTM row (formulas at lstm_cell_gates), __restrict parameters as in
+// gru_forward_kernel: gates i, f, g, o from the projections x_*, a_* and biases b_*, then
+// c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh c'. Saves the gates and tanh c'.
+template <int64_t N>
+inline void lstm_forward_kernel(
+    const float* __restrict xi, const float* __restrict xf, const float* __restrict xg,
+    const float* __restrict xo, const float* __restrict ai, const float* __restrict af,
+    const float* __restrict ag, const float* __restrict ao, const float* __restrict bi,
+    const float* __restrict bf, const float* __restrict bg, const float* __restrict bo,
+    const float* __restrict c, float* __restrict gi, float* __restrict gf, float* __restrict gg,
+    float* __restrict go, float* __restrict tc, float* __restrict h_out, float* __restrict c_out) {
+  for (int64_t k = 0; k < N; ++k) {
+    const float ik = fast_sigmoid(xi[k] + ai[k] + bi[k]);
+    const float fk = fast_sigmoid(xf[k] + af[k] + bf[k]);
+    const float gk = fast_tanh(xg[k] + ag[k] + bg[k]);
+    const float ok = fast_sigmoid(xo[k] + ao[k] + bo[k]);
+    const float cn = fk * c[k] + ik * gk;
+    const float tk = fast_tanh(cn);
+    gi[k] = ik;
+    gf[k] = fk;
+    gg[k] = gk;
+    go[k] = ok;
+    tc[k] = tk;
+    h_out[k] = ok * tk;
+    c_out[k] = cn;
+  }
+}
+
+// One valid LSTM row: projections x = [x_i | x_f | x_g | x_o] and a likewise, bias b, the
+// previous cell c, and where the step writes: the 5 saved blocks (i, f, g, o, tanh c') and
+// the output [h' | c'], each block H wide.
+struct LstmRow {
+  const float* x;
+  const float* a;
+  const float* b;
+  const float* c;
+  float* saved;
+  float* out;
+  int64_t H;
+};
+
+template <int64_t N>
+inline void lstm_units_forward(const LstmRow& r, int64_t j) {
+  const int64_t H = r.H;
+  float* s = r.saved;
+  lstm_forward_kernel<N>(r.x + j, r.x + H + j, r.x + 2 * H + j, r.x + 3 * H + j, r.a + j,
+                         r.a + H + j, r.a + 2 * H + j, r.a + 3 * H + j, r.b + j, r.b + H + j,
+                         r.b + 2 * H + j, r.b + 3 * H + j, r.c + j, s + j, s + H + j, s + 2 * H + j,
+                         s + 3 * H + j, s + 4 * H + j, r.out + j, r.out + H + j);
+}
+
+// N units of an LSTM row's backward (formulas at lstm_cell_gates). With AddDx, dx_* += da_*;
+// without, the dx pointers are unused.
+template <int64_t N, bool AddDx>
+inline void lstm_backward_kernel(const float* __restrict dh, const float* __restrict dc_out,
+                                 const float* __restrict c, const float* __restrict gi,
+                                 const float* __restrict gf, const float* __restrict gg,
+                                 const float* __restrict go, const float* __restrict tc,
+                                 float* __restrict da_i, float* __restrict da_f,
+                                 float* __restrict da_g, float* __restrict da_o,
+                                 float* __restrict ds_h, float* __restrict ds_c,
+                                 float* __restrict dx_i, float* __restrict dx_f,
+                                 float* __restrict dx_g, float* __restrict dx_o) {
+  for (int64_t k = 0; k < N; ++k) {
+    const float dhv = dh[k];
+    const float dc = dc_out[k] + dhv * go[k] * (1.f - tc[k] * tc[k]);
+    const float dai = dc * gg[k] * gi[k] * (1.f - gi[k]);
+    const float daf = dc * c[k] * gf[k] * (1.f - gf[k]);
+    const float dag = dc * gi[k] * (1.f - gg[k] * gg[k]);
+    const float dao = dhv * tc[k] * go[k] * (1.f - go[k]);
+    da_i[k] = dai;
+    da_f[k] = daf;
+    da_g[k] = dag;
+    da_o[k] = dao;
+    ds_h[k] = 0.f;
+    ds_c[k] = dc * gf[k];
+    if constexpr (AddDx) {
+      dx_i[k] += dai;
+      dx_f[k] += daf;
+      dx_g[k] += dag;
+      dx_o[k] += dao;
+    }
+  }
+}
+
+// A valid LSTM row's backward: the output gradient [dh' | dc_out], the previous cell c, what
+// the forward saved, and where it writes: da (4 blocks of H, dhh's row), ds ([0 | dc]) and,
+// with AddDx, dx.
+struct LstmRowGrad {
+  const float* g;
+  const float* c;
+  const float* saved;
+  float* da;
+  float* ds;
+  float* dx;
+  int64_t H;
+};
+
+template <int64_t N, bool AddDx>
+inline void lstm_units_backward(const LstmRowGrad& r, int64_t j) {
+  const int64_t H = r.H;
+  const float* s = r.saved;
+  float* dx = AddDx ? r.dx : nullptr;
+  lstm_backward_kernel<N, AddDx>(
+      r.g + j, r.g + H + j, r.c + j, s + j, s + H + j, s + 2 * H + j, s + 3 * H + j, s + 4 * H + j,
+      r.da + j, r.da + H + j, r.da + 2 * H + j, r.da + 3 * H + j, r.ds + j, r.ds + H + j,
+      AddDx ? dx + j : nullptr, AddDx ? dx + H + j : nullptr, AddDx ? dx + 2 * H + j : nullptr,
+      AddDx ? dx + 3 * H + j : nullptr);
+}
+
+// Units [0, H) of a row: whole blocks of kSimdBlock (vectorised), then a scalar tail.
+template <typename Units>
+inline void for_unit_blocks(int64_t H, const Units& units) {
+  const int64_t full = H - H % detail::kSimdBlock;
+  for (int64_t j = 0; j < full; j += detail::kSimdBlock)
+    units(std::integral_constant<int64_t, detail::kSimdBlock>{}, j);
+  for (int64_t j = full; j < H; ++j) units(std::integral_constant<int64_t, 1>{}, j);
+}
+
 }  // namespace
 
 Tensor gru_cell_gates(const Tensor& xp, int64_t t, const Tensor& hh, const Tensor& b_hh,
@@ -204,10 +324,8 @@ Tensor gru_cell_gates(const Tensor& xp, int64_t t, const Tensor& hh, const Tenso
         }
         const GruRow row{px + b * L.xp_stride, phh + b * G, pb, H};
         float* saved_row = ps + b * 4 * H;
-        const int64_t full = H - H % detail::kSimdBlock;
-        for (int64_t j = 0; j < full; j += detail::kSimdBlock)
-          gru_units_forward<detail::kSimdBlock>(row, j, hp, saved_row, o);
-        for (int64_t j = full; j < H; ++j) gru_units_forward<1>(row, j, hp, saved_row, o);
+        for_unit_blocks(
+            H, [&](auto n, int64_t j) { gru_units_forward<n()>(row, j, hp, saved_row, o); });
       }
     });
   }
@@ -241,18 +359,14 @@ Tensor gru_cell_gates(const Tensor& xp, int64_t t, const Tensor& hh, const Tenso
                       }
                       const GruRowGrad row{go, ph + b * H, ps + b * 4 * H, H};
                       float* dx = dxp ? dxp + b * L.xp_stride : nullptr;
-                      const int64_t full = H - H % detail::kSimdBlock;
-                      if (dx) {
-                        for (int64_t j = 0; j < full; j += detail::kSimdBlock)
-                          gru_units_backward<detail::kSimdBlock, true>(row, j, dhr, da, dx);
-                        for (int64_t j = full; j < H; ++j)
-                          gru_units_backward<1, true>(row, j, dhr, da, dx);
-                      } else {
-                        for (int64_t j = 0; j < full; j += detail::kSimdBlock)
-                          gru_units_backward<detail::kSimdBlock, false>(row, j, dhr, da, dx);
-                        for (int64_t j = full; j < H; ++j)
-                          gru_units_backward<1, false>(row, j, dhr, da, dx);
-                      }
+                      if (dx)
+                        for_unit_blocks(H, [&](auto n, int64_t j) {
+                          gru_units_backward<n(), true>(row, j, dhr, da, dx);
+                        });
+                      else
+                        for_unit_blocks(H, [&](auto n, int64_t j) {
+                          gru_units_backward<n(), false>(row, j, dhr, da, dx);
+                        });
                     }
                   });
                   if (g.wants(2)) add_bias_grad(g, 2, dhh, L);
@@ -285,24 +399,8 @@ Tensor lstm_cell_gates(const Tensor& xp, int64_t t, const Tensor& hh, const Tens
           std::memcpy(o, st, sizeof(float) * 2 * H);
           continue;
         }
-        const float* x = px + b * L.xp_stride;
-        const float* a = phh + b * G;
-        const float* c = st + H;
-        float* gi = ps + b * 5 * H;
-        float* gf = gi + H;
-        float* gg = gf + H;
-        float* go = gg + H;
-        float* tc = go + H;
-        for (int64_t j = 0; j < H; ++j) {
-          gi[j] = fast_sigmoid(x[j] + a[j] + pb[j]);
-          gf[j] = fast_sigmoid(x[H + j] + a[H + j] + pb[H + j]);
-          gg[j] = fast_tanh(x[2 * H + j] + a[2 * H + j] + pb[2 * H + j]);
-          go[j] = fast_sigmoid(x[3 * H + j] + a[3 * H + j] + pb[3 * H + j]);
-          const float cn = gf[j] * c[j] + gi[j] * gg[j];
-          tc[j] = fast_tanh(cn);
-          o[j] = go[j] * tc[j];
-          o[H + j] = cn;
-        }
+        const LstmRow row{px + b * L.xp_stride, phh + b * G, pb, st + H, ps + b * 5 * H, o, H};
+        for_unit_blocks(H, [&](auto n, int64_t j) { lstm_units_forward<n()>(row, j); });
       }
     });
   }
@@ -334,33 +432,15 @@ Tensor lstm_cell_gates(const Tensor& xp, int64_t t, const Tensor& hh, const Tens
                         std::fill(da, da + G, 0.f);
                         continue;
                       }
-                      const float* c = pst + b * 2 * H + H;
-                      const float* gi = ps + b * 5 * H;
-                      const float* gf = gi + H;
-                      const float* gg = gf + H;
-                      const float* go = gg + H;
-                      const float* tc = go + H;
                       float* dx = dxp ? dxp + b * L.xp_stride : nullptr;
-                      for (int64_t j = 0; j < H; ++j) {
-                        const float dhv = gr[j];
-                        const float dc = gr[H + j] + dhv * go[j] * (1.f - tc[j] * tc[j]);
-                        const float dai = dc * gg[j] * gi[j] * (1.f - gi[j]);
-                        const float daf = dc * c[j] * gf[j] * (1.f - gf[j]);
-                        const float dag = dc * gi[j] * (1.f - gg[j] * gg[j]);
-                        const float dao = dhv * tc[j] * go[j] * (1.f - go[j]);
-                        da[j] = dai;
-                        da[H + j] = daf;
-                        da[2 * H + j] = dag;
-                        da[3 * H + j] = dao;
-                        dsr[j] = 0.f;
-                        dsr[H + j] = dc * gf[j];
-                        if (dx) {
-                          dx[j] += dai;
-                          dx[H + j] += daf;
-                          dx[2 * H + j] += dag;
-                          dx[3 * H + j] += dao;
-                        }
-                      }
+                      const LstmRowGrad row{gr, pst + b * 2 * H + H, ps + b * 5 * H, da, dsr, dx,
+                                            H};
+                      if (dx)
+                        for_unit_blocks(
+                            H, [&](auto n, int64_t j) { lstm_units_backward<n(), true>(row, j); });
+                      else
+                        for_unit_blocks(
+                            H, [&](auto n, int64_t j) { lstm_units_backward<n(), false>(row, j); });
                     }
                   });
                   if (g.wants(2)) add_bias_grad(g, 2, dhh, L);

@@ -73,6 +73,24 @@ TEST_CASE("gru_cell_gates: H = 37 (vectorised blocks of 16 and a tail) matches t
     }
 }
 
+TEST_CASE("lstm_cell_gates: H = 37 (vectorised blocks of 16 and a tail) matches the equations") {
+  const int64_t B = 2, H = 37;
+  Generator gen(9);
+  const Tensor xp = randn({B, 4 * H}, gen), hh = randn({B, 4 * H}, gen), b = randn({4 * H}, gen);
+  const Tensor s = randn({B, 2 * H}, gen);
+  const Tensor out = lstm_cell_gates(xp, 0, hh, b, s);
+  for (int64_t r = 0; r < B; ++r)
+    for (int64_t j = 0; j < H; ++j) {
+      CAPTURE(r);
+      CAPTURE(j);
+      auto a = [&](int64_t q) { return xp.at({r, q}) + hh.at({r, q}) + b.at({q}); };
+      const double i = sig(a(j)), f = sig(a(H + j)), g = std::tanh(a(2 * H + j));
+      const double o = sig(a(3 * H + j)), c = f * s.at({r, H + j}) + i * g;
+      CHECK(out.at({r, H + j}) == doctest::Approx(c).epsilon(1e-5));
+      CHECK(out.at({r, j}) == doctest::Approx(o * std::tanh(c)).epsilon(1e-5));
+    }
+}
+
 TEST_CASE("gru_cell_gates: gradients match central differences, with and without mask and bias") {
   for (int64_t H : {4, 21})  // 21: one vectorised block of 16 and a scalar tail of 5
     for (bool masked : {false, true})
@@ -94,23 +112,24 @@ TEST_CASE("gru_cell_gates: gradients match central differences, with and without
 }
 
 TEST_CASE("lstm_cell_gates: gradients match central differences, with and without mask and bias") {
-  for (bool masked : {false, true})
-    for (bool bias : {true, false})
-      for (bool seq : {false, true}) {
-        INFO("masked=", masked, " bias=", bias, " xp over steps=", seq);
-        Generator gen(4);
-        const int64_t B = 3, H = 4, T = 3;
-        const Tensor mask = masked ? tensor({0.f, 1.f, 1.f}) : Tensor();
-        std::vector<Tensor> in{randn(seq ? Shape{B, T, 4 * H} : Shape{B, 4 * H}, gen),
-                               randn({B, 4 * H}, gen), randn({4 * H}, gen),
-                               randn({B, 2 * H}, gen)};
-        const int64_t t = seq ? 2 : 0;
-        CHECK(gradcheck(
-            [&](const std::vector<Tensor>& v) {
-              return lstm_cell_gates(v[0], t, v[1], bias ? v[2] : Tensor(), v[3], mask);
-            },
-            in));
-      }
+  for (int64_t H : {4, 21})  // 21: one vectorised block of 16 and a scalar tail of 5
+    for (bool masked : {false, true})
+      for (bool bias : {true, false})
+        for (bool seq : {false, true}) {
+          INFO("H=", H, " masked=", masked, " bias=", bias, " xp over steps=", seq);
+          Generator gen(4);
+          const int64_t B = 3, T = 3;
+          const Tensor mask = masked ? tensor({0.f, 1.f, 1.f}) : Tensor();
+          std::vector<Tensor> in{randn(seq ? Shape{B, T, 4 * H} : Shape{B, 4 * H}, gen),
+                                 randn({B, 4 * H}, gen), randn({4 * H}, gen),
+                                 randn({B, 2 * H}, gen)};
+          const int64_t t = seq ? 2 : 0;
+          CHECK(gradcheck(
+              [&](const std::vector<Tensor>& v) {
+                return lstm_cell_gates(v[0], t, v[1], bias ? v[2] : Tensor(), v[3], mask);
+              },
+              in));
+        }
 }
 
 TEST_CASE("gru_cell_gates: a masked row passes its state and gradient through, even from NaN") {
