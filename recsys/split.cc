@@ -188,7 +188,7 @@ InteractionDataset merge_parts(const InteractionDataset& a, const InteractionDat
                     a.has_ratings() == b.has_ratings() && a.has_timestamps() == b.has_timestamps(),
                 "merge_parts: ", a.name, " and ", b.name, " are not parts of one split");
   InteractionDataset out = a;
-  out.name = a.name + " + valid";
+  out.name = a.name + " + " + b.name;
   out.users.insert(out.users.end(), b.users.begin(), b.users.end());
   out.items.insert(out.items.end(), b.items.begin(), b.items.end());
   out.ratings.insert(out.ratings.end(), b.ratings.begin(), b.ratings.end());

@@ -54,7 +54,7 @@ Split split_random_global(const InteractionDataset& data, const SplitRatios& rat
 
 /// The rows of two parts of one split as one part (e.g. train and validation, to refit on
 /// both once validation has chosen the settings): grouped by user, by time within a user where
-/// there are timestamps, and otherwise a's rows before b's. Named a's name + " + valid".
+/// there are timestamps, and otherwise a's rows before b's. Named "<a's name> + <b's name>".
 InteractionDataset merge_parts(const InteractionDataset& a, const InteractionDataset& b);
 
 /// Per user with at least 2 rows, one row drawn with `seed` is validation; everything else

@@ -176,8 +176,7 @@ int run_train(const Flags& f) {
                               : Validator());
   } else {
     RECGRAD_CHECK(!f.refit, "--refit: ", f.model.name,
-                  " is fitted in closed form, without "
-                  "epochs to choose");
+                  " is fitted in closed form, without epochs to choose");
     const auto start = std::chrono::steady_clock::now();
     model->fit();
     fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -192,8 +191,8 @@ int run_train(const Flags& f) {
                   valid_metric, ")");
     refit_ex = ex.with_validation_in_training();
     std::fprintf(stderr,
-                 "refit: a fresh model on %lld training + validation rows for %lld "
-                 "epochs (the best on validation)\n",
+                 "refit: a fresh model on %lld training + validation rows for %lld epochs (the "
+                 "best on validation)\n",
                  static_cast<long long>(refit_ex->split.train.size()),
                  static_cast<long long>(trained.best_epoch));
     model = build_model(f, *refit_ex);

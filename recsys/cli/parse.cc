@@ -192,11 +192,9 @@ void check_pretrained(const std::string& flag, const std::string& model) {
 void check_refit(const Flags& flags) {
   if (!flags.refit) return;
   RECGRAD_CHECK(!flags.no_validation,
-                "--refit: needs validation to choose the epoch count; "
-                "drop --no-validation");
+                "--refit: needs validation to choose the epoch count; drop --no-validation");
   RECGRAD_CHECK(!flags.resume, "--refit: cannot be combined with --resume");
-  RECGRAD_CHECK(flags.pretrained.empty(),
-                "--refit: cannot be combined with --pretrained (the "
+  RECGRAD_CHECK(flags.pretrained.empty(), "--refit: cannot be combined with --pretrained (the "
                 "pretrained towers saw only the training rows)");
 }
 
