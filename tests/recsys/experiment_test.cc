@@ -30,6 +30,16 @@ std::string write_ncf_files() {
   return recgrad::testing::temp_dir() + "/ncf";
 }
 
+// Small synthetic data (50 users, 200 items, 2,000 rows) under `split`.
+DataSpec small_synthetic(const std::string& split) {
+  DataSpec d;
+  d.synthetic_users = 50;
+  d.synthetic_items = 200;
+  d.synthetic_rows = 2000;
+  d.split = split;
+  return d;
+}
+
 // The dense id of raw item `raw`.
 int64_t item(const Experiment& ex, const std::string& raw) { return ex.data.item_ids.find(raw); }
 
@@ -71,24 +81,14 @@ TEST_CASE("Experiment: shares that do not sum to 1 are refused before loading") 
 }
 
 TEST_CASE("Experiment: global split holds out the stated share of all rows, no validation") {
-  DataSpec d;
-  d.synthetic_users = 50;
-  d.synthetic_items = 200;
-  d.synthetic_rows = 2000;
-  d.split = "global:0.9/0/0.1";
-  const Experiment ex = Experiment::load(d);
+  const Experiment ex = Experiment::load(small_synthetic("global:0.9/0/0.1"));
   CHECK(ex.split.test.size() == 200);
   CHECK(ex.split.valid.size() == 0);
   CHECK(ex.split.train.size() == 1800);
 }
 
 TEST_CASE("Experiment: with the validation rows in training, the test part is unchanged") {
-  DataSpec d;
-  d.synthetic_users = 50;
-  d.synthetic_items = 200;
-  d.synthetic_rows = 2000;
-  d.split = "ratio";
-  const Experiment ex = Experiment::load(d);
+  const Experiment ex = Experiment::load(small_synthetic("ratio"));
   REQUIRE(ex.split.valid.size() > 0);
   const Experiment refit = ex.with_validation_in_training();
   CHECK(refit.split.train.size() == ex.split.train.size() + ex.split.valid.size());
