@@ -172,8 +172,9 @@ std::vector<ModelInfo> build_registry() {
   r.push_back({"multvae", "autoencoder", "Mult-VAE (Liang et al., WWW 2018)",
                "600 -> 200 (dim) tanh, input dropout 0.5, beta annealed to 0.2 over 80% of the "
                "epochs, Adam lr 1e-3, batch 500 users, 100 epochs; --set hidden, dropout, "
-               "anneal_cap, anneal_steps, weight_decay, batching=users|interactions "
-               "(interactions: RecBole's, a batch of --batch interactions read as user rows)",
+               "anneal_cap, anneal_steps, weight_decay, noise_std (of the reparameterisation's "
+               "epsilon; RecBole's is 0.01), batching=users|interactions (interactions: "
+               "RecBole's, a batch of --batch interactions read as user rows)",
                kMultVaeEpochs, [](const ModelSpec& spec, int64_t users, int64_t items) {
                  ModelOptions o(spec.name, spec.options);
                  MultVaeConfig c;
@@ -181,6 +182,7 @@ std::vector<ModelInfo> build_registry() {
                  c.hidden = o.sizes("hidden", c.hidden);
                  c.dropout = static_cast<float>(o.real("dropout", c.dropout));
                  c.anneal_cap = o.real("anneal_cap", c.anneal_cap);
+                 c.noise_std = static_cast<float>(o.real("noise_std", c.noise_std));
                  c.total_anneal_steps = o.integer("anneal_steps", c.total_anneal_steps);
                  c.rows_per = o.choice("batching", "users", {"users", "interactions"}) == "users"
                                   ? UserRowsPer::kUser

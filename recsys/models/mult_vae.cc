@@ -38,6 +38,7 @@ MultVae::MultVae(const MultVaeConfig& config, int64_t num_users, int64_t num_ite
                 " must lie in [0, 1)");
   RECGRAD_CHECK(config.anneal_cap >= 0, "multvae: anneal_cap must be >= 0, got ",
                 config.anneal_cap);
+  RECGRAD_CHECK(config.noise_std >= 0.f, "multvae: noise_std must be >= 0, got ", config.noise_std);
   RECGRAD_CHECK(config.total_anneal_steps >= 0 && config.anneal_epochs > 0,
                 "multvae: total_anneal_steps must be >= 0 and anneal_epochs > 0, got ",
                 config.total_anneal_steps, " and ", config.anneal_epochs);
@@ -112,7 +113,9 @@ Tensor MultVae::loss(int64_t index) {
   Tensor z = mu;
   if (noisy) {  // reparameterisation: z = μ + ε·exp(½ log σ²)
     Generator gen(batch_key(train_.seed, kNoiseSalt, epoch_, index));
-    z = add(mu, mul(randn(mu.shape(), gen), exp(mul(logvar, 0.5f))));
+    Tensor eps = randn(mu.shape(), gen);
+    if (config_.noise_std != 1.f) eps = mul(eps, config_.noise_std);
+    z = add(mu, mul(eps, exp(mul(logvar, 0.5f))));
   }
   // Multinomial: −Σ_j x_j log softmax(logits)_j, averaged over users.
   const Tensor nll = soft_cross_entropy(decoder_->forward(z), rows);

@@ -5,7 +5,7 @@
 //
 //   x_u  the user's 0/1 row [n_items];  x̃ = dropout(x_u / ‖x_u‖₂, p)    (training only)
 //   encoder  h = tanh(W₁x̃ + b₁) [600];  [μ, log σ²] = W₂h + b₂  [2·200]
-//   z = μ + ε·σ, ε ~ N(0, I)   (training; at scoring time z = μ)
+//   z = μ + ε·σ, ε ~ N(0, s²I)   (training, s = noise_std; at scoring time z = μ)
 //   decoder  logits = W₄ tanh(W₃z + b₃) + b₄  [n_items];  π = softmax(logits)
 //   loss  -Σᵢ xᵤᵢ log πᵢ  +  β·KL(N(μ, σ²) ‖ N(0, I)),  averaged over the batch
 //   β = min(anneal_cap, updates / total_anneal_steps): KL annealing.
@@ -35,6 +35,9 @@ struct MultVaeConfig {
   std::vector<int64_t> hidden = {600};  ///< encoder hidden sizes (the decoder mirrors them)
   int64_t latent = 200;                 ///< size of z
   float dropout = 0.5f;                 ///< input dropout p, in [0, 1)
+  /// Standard deviation of ε in training: 1 is the paper's VAE; RecBole draws ε ~ N(0, 0.01²),
+  /// which leaves z close to μ (a denoising autoencoder with a KL penalty on μ and σ).
+  float noise_std = 1.f;
   double anneal_cap = 0.2;              ///< the largest β
   /// Updates over which β rises linearly to anneal_cap; 0: anneal_epochs epochs of updates.
   int64_t total_anneal_steps = 0;

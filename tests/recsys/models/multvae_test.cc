@@ -89,6 +89,27 @@ TEST_CASE("multvae: training draws dropout and noise, scoring is deterministic")
   CHECK(bit_identical(scores_of(*model, ex), scores_of(*model, ex)));
 }
 
+TEST_CASE("multvae: noise_std scales the reparameterisation's epsilon") {
+  const Experiment& ex = synthetic_ratio();
+  // Without input dropout, training differs from evaluation only by z's noise.
+  auto loss_gap = [&](float noise_std) {
+    MultVaeConfig c = small_config();
+    c.dropout = 0.f;
+    c.noise_std = noise_std;
+    auto model = attached(c, ex);
+    model->start_epoch(0);
+    const float noisy = model->loss(0).item();
+    model->eval();
+    return std::abs(noisy - model->loss(0).item());
+  };
+  CHECK(loss_gap(0.f) == 0.f);  // z = μ exactly
+  CHECK(loss_gap(1.f) > 0.f);
+  CHECK(loss_gap(1e-2f) < loss_gap(1.f));
+  MultVaeConfig bad = small_config();
+  bad.noise_std = -1.f;
+  CHECK_THROWS_WITH_AS(MultVae(bad, 10, 10), doctest::Contains("noise_std"), Error);
+}
+
 TEST_CASE("multvae: save and load round-trip the scores bit for bit") {
   const Experiment& ex = synthetic_ratio();
   auto trained = attached(small_config(3), ex);
