@@ -118,6 +118,13 @@ void load_pretrained_towers(Recommender& model, const std::string& flag) {
   std::fprintf(stderr, "initialised from %s (alpha 0.5); fine-tuning with SGD\n", flag.c_str());
 }
 
+// Fits a closed-form model; returns the seconds it took.
+double timed_fit(Recommender& model) {
+  const auto start = std::chrono::steady_clock::now();
+  model.fit();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 EvalResult evaluate_pop(const Experiment& ex, const EvalOptions& opts) {
   Pop pop(ex.data.num_items());
   pop.attach(ex.training());
@@ -174,37 +181,39 @@ int run_train(const Flags& f) {
                       return evaluate_model(m, ex, eval_opts, /*on_validation=*/true).at(t.metric);
                     })
                               : Validator());
-  } else {
-    RECGRAD_CHECK(!f.refit, "--refit: ", f.model.name,
-                  " is fitted in closed form, without epochs to choose");
-    const auto start = std::chrono::steady_clock::now();
-    model->fit();
-    fit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  } else if (!f.refit) {  // with --refit, only the model fitted on train + valid below counts
+    fit_seconds = timed_fit(*model);
   }
 
   // --refit: the test figures are those of a fresh model trained on train + valid for the
-  // epoch count validation chose; the selection run's log stays in the JSON.
+  // epoch count validation chose; the selection run's log stays in the JSON. A closed-form
+  // model has no epochs to choose (its settings were chosen on validation beforehand): it is
+  // fitted once, on train + valid.
   std::optional<Experiment> refit_ex;
   json refit_json;
   if (f.refit) {
-    RECGRAD_CHECK(trained.best_epoch > 0, "--refit: validation chose no epoch (no finite ",
-                  valid_metric, ")");
+    RECGRAD_CHECK(!model->is_iterative() || trained.best_epoch > 0,
+                  "--refit: validation chose no epoch (no finite ", valid_metric, ")");
     refit_ex = ex.with_validation_in_training();
-    std::fprintf(stderr,
-                 "refit: a fresh model on %lld training + validation rows for %lld epochs (the "
-                 "best on validation)\n",
-                 static_cast<long long>(refit_ex->split.train.size()),
-                 static_cast<long long>(trained.best_epoch));
+    refit_json["train_rows"] = refit_ex->split.train.size();
     model = build_model(f, *refit_ex);
-    auto opt = model->make_optimizer();
-    TrainerOptions r = t;
-    r.epochs = trained.best_epoch;
-    r.patience = 0;
-    r.checkpoint.clear();  // the refit model is saved once, below
-    const TrainResult refit = train(*model, *opt, r, Validator());
-    refit_json = {{"epochs", trained.best_epoch},
-                  {"train_rows", refit_ex->split.train.size()},
-                  {"train_seconds", refit.train_seconds}};
+    if (model->is_iterative()) {
+      std::fprintf(stderr,
+                   "refit: a fresh model on %lld training + validation rows for %lld epochs (the "
+                   "best on validation)\n",
+                   static_cast<long long>(refit_ex->split.train.size()),
+                   static_cast<long long>(trained.best_epoch));
+      auto opt = model->make_optimizer();
+      TrainerOptions r = t;
+      r.epochs = trained.best_epoch;
+      r.patience = 0;
+      r.checkpoint.clear();  // the refit model is saved once, below
+      const TrainResult refit = train(*model, *opt, r, Validator());
+      refit_json["epochs"] = trained.best_epoch;
+      refit_json["train_seconds"] = refit.train_seconds;
+    } else {
+      fit_seconds = timed_fit(*model);
+    }
   }
   const Experiment& test_ex = refit_ex ? *refit_ex : ex;
 

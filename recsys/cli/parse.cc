@@ -88,7 +88,8 @@ CommandLine::CommandLine() : app_("recgrad: deep learning recommenders in C++") 
   train_->add_flag("--refit", flags_.refit,
                    "after validation has chosen the best epoch, train a fresh model (same seed) "
                    "on the training and validation rows for that many epochs and report its test "
-                   "figures (as AutoRec's 90/10 protocol trains on all 90%)");
+                   "figures (as AutoRec's 90/10 protocol trains on all 90%); closed-form "
+                   "models are fitted on those rows at once");
   train_->add_option("--pretrained", flags_.pretrained,
                      "neumf only: GMF_CKPT,MLP_CKPT from `train --model gmf|mlp --save` "
                      "(NCF pretraining: alpha 0.5, then SGD)");

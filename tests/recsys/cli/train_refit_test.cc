@@ -86,8 +86,30 @@ TEST_CASE("train --refit: refused where there is no validation to choose the epo
   f.refit = true;
   f.data.split = "global:0.9/0/0.1";
   CHECK_THROWS_WITH_AS(cli::run_train(f), doctest::Contains("no validation part"), Error);
-  f = rating_model_flags();
+}
+
+TEST_CASE("train --refit: a closed-form model is fitted on train + valid at once") {
+  cli::Flags f = rating_model_flags();
+  f.model.name = "ease";
   f.refit = true;
-  f.model.name = "pop";
-  CHECK_THROWS_WITH_AS(cli::run_train(f), doctest::Contains("fitted in closed form"), Error);
+  f.metrics_json = recgrad::testing::temp_dir() + "/refit_ease.json";
+  REQUIRE(cli::run_train(f) == 0);
+  const json j = read_json(f.metrics_json);
+  const Experiment ex = Experiment::load(f.data);
+  const Experiment full = ex.with_validation_in_training();
+  CHECK(j["refit"]["train_rows"].get<int64_t>() == full.split.train.size());
+  CHECK_FALSE(j["refit"].contains("epochs"));
+
+  auto model = find_model(f.model.name).make(f.model, full.data.num_users(), full.data.num_items());
+  model->attach(full.training());
+  model->fit();
+  const EvalResult by_hand = evaluate_model(*model, full, parse_protocol("full", f.data.seed));
+  CHECK(j["metrics"]["NDCG@10"].get<double>() == by_hand.at("NDCG@10"));
+  CHECK(j["metrics"]["Recall@10"].get<double>() == by_hand.at("Recall@10"));
+
+  cli::Flags plain = f;
+  plain.refit = false;
+  plain.metrics_json = recgrad::testing::temp_dir() + "/plain_ease.json";
+  REQUIRE(cli::run_train(plain) == 0);
+  CHECK(read_json(plain.metrics_json)["metrics"]["NDCG@10"].get<double>() != by_hand.at("NDCG@10"));
 }
