@@ -199,8 +199,13 @@ std::vector<Row> all_rows() {
                   cat(recbole, {"--model", "neumf", "--dim", "64", "--set", "layers=128-64",
                                 "--epochs", "100", "--lr", "0.0001"}),
                   {}, rb_report, {{"NDCG@10", 0.2393, rb_source}}});
-  rows.push_back({"recbole/multvae", rb, "Mult-VAE", cat(recbole, {"--model", "multvae",
-                                                                   "--epochs", "200"}),
+  // Mult-VAE, on validation NDCG@10 (seed 0): 0.196 at the paper's settings; RecBole's model
+  // (z of 64, epsilon drawn with std 0.01) 0.205; with beta held at 0.5 instead of annealed
+  // 0.209 (at 0.2 0.207, at 1 0.209; with epsilon's std 1 0.207).
+  rows.push_back({"recbole/multvae", rb, "Mult-VAE (z 64, ε std 0.01, β 0.5)",
+                  cat(recbole, {"--model", "multvae", "--epochs", "200", "--dim", "64", "--set",
+                                "noise_std=0.01", "--set", "anneal_steps=1", "--set",
+                                "anneal_cap=0.5"}),
                   {}, rb_report, {{"NDCG@10", 0.2523, rb_source}}});
   rows.push_back({"recbole/multdae", rb, "Mult-DAE", cat(recbole, {"--model", "multdae",
                                                                    "--epochs", "200"}),
