@@ -18,9 +18,9 @@
 namespace recgrad::recsys {
 namespace {
 
-// Scoring materialises [users, items, layer] activations; chunks of users keep a chunk's
-// user x item pairs under this many (~16 MB per tensor for a 32-wide first layer).
-constexpr int64_t kMaxPairsPerChunk = int64_t{1} << 17;
+// Scoring materialises [users, items, first layer] activations; chunks of users keep each
+// such tensor under this many floats (16 MB), whatever the tower's width.
+constexpr int64_t kMaxActivationsPerChunk = int64_t{1} << 22;
 
 const char* variant_name(NcfVariant v) {
   switch (v) {
@@ -167,7 +167,8 @@ Tensor NeuMf::score_chunk(const Ids& users) {
 Tensor NeuMf::score(const std::vector<int64_t>& users, const UserItems&) {
   const int64_t n = num_items_;
   const auto b = static_cast<int64_t>(users.size());
-  const int64_t chunk = has_mlp() ? std::max<int64_t>(1, kMaxPairsPerChunk / n) : b;
+  const int64_t width = has_mlp() ? mlp_->layers()[0]->weight().size(0) : 0;  // l1
+  const int64_t chunk = has_mlp() ? std::max<int64_t>(1, kMaxActivationsPerChunk / (n * width)) : b;
   if (b <= chunk) return score_chunk(Ids(users));
   std::vector<Tensor> parts;
   for (int64_t s = 0; s < b; s += chunk)

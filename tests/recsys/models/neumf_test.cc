@@ -58,6 +58,23 @@ TEST_CASE("neumf: score() (first layer split per user and item) equals the pairw
   }
 }
 
+TEST_CASE("neumf: score() in chunks of users (a wide tower) equals the pairwise forward") {
+  // 64 factors: a 256-wide first layer over 1,700 items bounds a chunk at 9 users, so 40 users
+  // span five chunks.
+  const Experiment& ex = synthetic_ratio();
+  ModelSpec s = spec("mlp");
+  s.dim = 64;
+  auto m = make_attached(s, ex);
+  steps(*m, 5);
+  const Tensor scores = scores_of(*m, ex, 40);
+  NoGradGuard no_grad;
+  const Ids users = {0, 8, 9, 17, 18, 39}, items = {3, 1699, 5, 17, 900, 42};
+  const Tensor l = as_neumf(*m).logits(users, items);
+  for (int64_t k = 0; k < users.numel(); ++k)
+    CHECK(l.data()[k] ==
+          doctest::Approx(scores.at({users.values[k], items.values[k]})).epsilon(1e-5));
+}
+
 TEST_CASE("neumf: embedding_grads=dense lets Adam move rows the batch did not touch") {
   // Rows that changed in the second Adam step. With dense gradients Adam moves every row its
   // momentum remembers (the first batch's rows too), as Keras' Adam in the reference code does;
