@@ -106,7 +106,7 @@ std::vector<Row> all_rows() {
   const std::vector<std::string> f64 = {"--dim", "64", "--epochs", "30"};
   rows.push_back({"ncf/neumf64", "NCF (ML-1M, 99 fixed negatives)",
                   "NeuMF (64 factors, no pretraining)", cat(ncf, cat({"--model", "neumf"}, f64)),
-                  {}, ncf_report, {}, 1});
+                  {}, ncf_report, {}, 2});
   rows.push_back(
       {"ncf/neumf64-pretrained", "NCF (ML-1M, 99 fixed negatives)",
        "NeuMF (64 factors, GMF+MLP pretraining)",
