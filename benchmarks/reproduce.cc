@@ -57,7 +57,7 @@ struct Row {
   std::vector<std::vector<std::string>> before;  // commands run first (pretraining), same expansion
   std::vector<std::string> report;          // metrics shown in the table
   std::vector<Published> published;
-  int seeds = 3;  // 1 where a run takes more than ~10 minutes here
+  int seeds = 3;  // fewer where a run takes more than ~10 minutes here
   bool lower_is_better = false;
 };
 

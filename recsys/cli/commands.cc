@@ -171,11 +171,12 @@ int run_train(const Flags& f) {
   t.progress = f.quiet ? ProgressMode::kQuiet : ProgressMode::kAuto;
   t.check_finite = !f.no_check_finite;
   t.detect_anomaly = f.detect_anomaly;
+  // A split without validation rows leaves nothing to refit on (nor epochs to choose).
+  RECGRAD_CHECK(!f.refit || !ex.split.valid.users.empty(), "--refit: split ", f.data.split,
+                " has no validation part to choose the settings on and add to training");
   if (model->is_iterative()) {
     auto opt = model->make_optimizer();
     const bool has_valid = !ex.split.valid.users.empty() && !f.no_validation;
-    RECGRAD_CHECK(has_valid || !f.refit, "--refit: split ", f.data.split,
-                  " has no validation part to choose the epoch count on");
     trained = train(*model, *opt, t,
                     has_valid ? Validator([&](Recommender& m) {
                       return evaluate_model(m, ex, eval_opts, /*on_validation=*/true).at(t.metric);
@@ -212,6 +213,8 @@ int run_train(const Flags& f) {
       refit_json["epochs"] = trained.best_epoch;
       refit_json["train_seconds"] = refit.train_seconds;
     } else {
+      std::fprintf(stderr, "refit: %s fitted on %lld training + validation rows\n",
+                   f.model.name.c_str(), static_cast<long long>(refit_ex->split.train.size()));
       fit_seconds = timed_fit(*model);
     }
   }

@@ -86,6 +86,8 @@ TEST_CASE("train --refit: refused where there is no validation to choose the epo
   f.refit = true;
   f.data.split = "global:0.9/0/0.1";
   CHECK_THROWS_WITH_AS(cli::run_train(f), doctest::Contains("no validation part"), Error);
+  f.model.name = "ease";  // closed form: nothing to add to training either
+  CHECK_THROWS_WITH_AS(cli::run_train(f), doctest::Contains("no validation part"), Error);
 }
 
 TEST_CASE("train --refit: a closed-form model is fitted on train + valid at once") {
