@@ -209,7 +209,10 @@ std::vector<ModelInfo> build_registry() {
   r.push_back({"cfgan", "GAN", "CFGAN (Chae et al., CIKM 2018)",
                "G 400 (dim), D 125, sigmoid, ZR+PM with S_ZR = S_PM = 0.7, alpha 0.3, "
                "Adam lr 1e-3 for G and D, G weight decay 1e-3, batch 64 users, 60 epochs; --set "
-               "d_hidden, zr_ratio, pm_ratio, alpha, d_steps, g_steps, d_lr, g_weight_decay",
+               "rows=user|item (item: iCFGAN), output=sigmoid|linear (G's), alternate=batch|epoch "
+               "(epoch: d_steps passes of D, then g_steps of G, per epoch), d_batch (D's batch "
+               "size with alternate=epoch), d_hidden, zr_ratio, pm_ratio, alpha, d_steps, "
+               "g_steps, d_lr, g_weight_decay, d_weight_decay",
                kCfganEpochs, [](const ModelSpec& spec, int64_t users, int64_t items) {
                  ModelOptions o(spec.name, spec.options);
                  CfganConfig c;
@@ -222,6 +225,14 @@ std::vector<ModelInfo> build_registry() {
                  c.g_steps = o.integer("g_steps", c.g_steps);
                  c.d_lr = o.real("d_lr", c.d_lr);
                  c.g_weight_decay = o.real("g_weight_decay", c.g_weight_decay);
+                 c.d_weight_decay = o.real("d_weight_decay", c.d_weight_decay);
+                 c.d_batch_size = o.integer("d_batch", c.d_batch_size);
+                 if (o.choice("rows", "user", {"user", "item"}) == "item")
+                   c.rows = CfganRows::kItem;
+                 if (o.choice("output", "sigmoid", {"sigmoid", "linear"}) == "linear")
+                   c.sigmoid_output = false;
+                 if (o.choice("alternate", "batch", {"batch", "epoch"}) == "epoch")
+                   c.schedule = CfganSchedule::kPerEpoch;
                  override_train(spec, o, c.train);
                  return build<Cfgan>(o, c, users, items);
                }});

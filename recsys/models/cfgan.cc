@@ -1,8 +1,10 @@
 #include "recsys/models/cfgan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
+#include "autograd/anomaly.h"
 #include "autograd/error.h"
 #include "autograd/graph.h"
 #include "autograd/parallel.h"
@@ -14,6 +16,7 @@
 #include "ops/reduce.h"
 #include "ops/shape.h"
 #include "optim/adam.h"
+#include "recsys/cooccurrence.h"
 #include "recsys/model_utils.h"
 
 namespace recgrad::recsys {
@@ -21,6 +24,7 @@ namespace {
 
 constexpr uint64_t kPartialMaskSalt = 0x43464741504D534Bull;
 constexpr uint64_t kZeroReconSalt = 0x43464741305A524Bull;
+constexpr uint64_t kDiscriminatorOrderSalt = 0x4346474144524452ull;
 
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
@@ -43,6 +47,22 @@ class FrozenParameters {
   std::vector<Tensor> params_;
 };
 
+// The history's 0/1 matrix transposed: item i's users, ascending, as "user" i's items.
+UserItems users_by_item(const UserItems& history) {
+  ItemUsers columns = item_users(distinct_items(history));
+  UserItems t;
+  t.offsets = std::move(columns.offsets);
+  t.items = std::move(columns.users);
+  t.num_items = history.num_users();
+  return t;
+}
+
+void check_finite_loss(const optim::Optimizer& opt, double value) {
+  if (opt.check_finite() && !std::isfinite(value))
+    throw NonFiniteError(recgrad::detail::str_cat(
+        "the loss is ", recgrad::detail::value_str(static_cast<float>(value))));
+}
+
 std::vector<int64_t> mlp_sizes(int64_t in, const std::vector<int64_t>& hidden, int64_t out) {
   std::vector<int64_t> s{in};
   s.insert(s.end(), hidden.begin(), hidden.end());
@@ -50,7 +70,8 @@ std::vector<int64_t> mlp_sizes(int64_t in, const std::vector<int64_t>& hidden, i
   return s;
 }
 
-// One user's PM and ZR draws: an unpurchased item joins a set where its 32-bit hash under the
+// One row's PM and ZR draws (rows are users below; with item rows, items): an unpurchased item
+// joins a set where its 32-bit hash under the
 // user's key for that set is below the set's threshold (probability S_PM or S_ZR; the hash is
 // dropout's, ops/dropout_mask.h).
 struct MaskDraw {
@@ -85,7 +106,11 @@ void draw_masks(const MaskDraw& d, const float* purchased, float* pm, float* zr,
 }  // namespace
 
 Cfgan::Cfgan(const CfganConfig& config, int64_t num_users, int64_t num_items)
-    : Recommender(config.train), config_(config), num_items_(num_items) {
+    : Recommender(config.train),
+      config_(config),
+      num_users_(num_users),
+      num_items_(num_items),
+      width_(config.rows == CfganRows::kItem ? num_users : num_items) {
   RECGRAD_CHECK(num_users > 0 && num_items > 0, "cfgan: need users and items, got ", num_users,
                 " users and ", num_items, " items");
   for (int64_t h : config.generator_hidden)
@@ -101,32 +126,48 @@ Cfgan::Cfgan(const CfganConfig& config, int64_t num_users, int64_t num_items)
                 " and g_steps ", config.g_steps, " must be >= 1");
   RECGRAD_CHECK(config.d_lr >= 0 && config.g_weight_decay >= 0 && config.d_weight_decay >= 0,
                 "cfgan: d_lr and the weight decays must be >= 0");
+  RECGRAD_CHECK(config.d_batch_size >= 0, "cfgan: d_batch_size must be >= 0 (0: batch_size), got ",
+                config.d_batch_size);
   Generator gen(config.train.seed);
   nn::MLPOptions g_opts, d_opts;
   g_opts.activation = config.generator_activation;
   d_opts.activation = config.discriminator_activation;
   generator_ = register_module(
-      "generator", std::make_shared<nn::MLP>(
-                       mlp_sizes(num_items, config.generator_hidden, num_items), gen, g_opts));
+      "generator",
+      std::make_shared<nn::MLP>(mlp_sizes(width_, config.generator_hidden, width_), gen, g_opts));
   discriminator_ = register_module(
       "discriminator", std::make_shared<nn::MLP>(
-                           mlp_sizes(2 * num_items, config.discriminator_hidden, 1), gen, d_opts));
+                           mlp_sizes(2 * width_, config.discriminator_hidden, 1), gen, d_opts));
   xavier_init(*generator_, gen);
   xavier_init(*discriminator_, gen);
 }
 
 std::string Cfgan::describe() const {
-  return recgrad::detail::str_cat("CFGAN(", num_items_, " items, S_ZR ", config_.zr_ratio,
-                                  ", S_PM ", config_.pm_ratio, ", alpha ", config_.zr_weight, ")");
+  const bool item_rows = config_.rows == CfganRows::kItem;
+  return recgrad::detail::str_cat(
+      "CFGAN(", item_rows ? num_users_ : num_items_, item_rows ? " users" : " items",
+      item_rows ? " per item row" : " per user row", ", S_ZR ", config_.zr_ratio, ", S_PM ",
+      config_.pm_ratio, ", alpha ", config_.zr_weight,
+      config_.sigmoid_output ? "" : ", linear output",
+      config_.schedule == CfganSchedule::kPerEpoch ? ", D and G alternate by epochs" : "", ")");
 }
 
 void Cfgan::attach(const TrainingData& data) {
-  RECGRAD_CHECK(data.num_items == num_items_, "cfgan: model built for ", num_items_,
-                " items, data has ", data.num_items);
+  RECGRAD_CHECK(data.num_items == num_items_ && data.num_users == num_users_,
+                "cfgan: model built for ", num_users_, " users and ", num_items_,
+                " items, data has ", data.num_users, " and ", data.num_items);
+  const UserItems& rows =
+      config_.rows == CfganRows::kItem ? users_by_item(*data.history) : *data.history;
   LoaderOptions opts;
   opts.batch_size = train_.batch_size;
   opts.seed = train_.seed;
-  loader_.emplace(*data.history, opts);
+  g_loader_.emplace(rows, opts);
+  d_loader_.reset();
+  if (config_.schedule == CfganSchedule::kPerEpoch) {
+    if (config_.d_batch_size > 0) opts.batch_size = config_.d_batch_size;
+    opts.seed = recgrad::detail::mix64(train_.seed, kDiscriminatorOrderSalt);
+    d_loader_.emplace(rows, opts);
+  }
 }
 
 std::unique_ptr<optim::Optimizer> Cfgan::make_optimizer() {
@@ -146,25 +187,54 @@ std::unique_ptr<optim::Optimizer> Cfgan::make_optimizer() {
 }
 
 int64_t Cfgan::start_epoch(int64_t epoch) {
-  RECGRAD_CHECK(loader_.has_value(), "cfgan: attach() the training data before training");
+  RECGRAD_CHECK(g_loader_.has_value(), "cfgan: attach() the training data before training");
   epoch_ = epoch;
-  loader_->start_epoch(epoch);
-  return loader_->num_batches();
+  if (config_.schedule == CfganSchedule::kPerBatch) {
+    g_loader_->start_epoch(epoch);
+    return g_loader_->num_batches();
+  }
+  // Each pass has its own order: pass p of epoch e is the loader's epoch e·passes + p.
+  g_loader_->start_epoch(epoch * config_.g_steps);
+  d_loader_->start_epoch(epoch * config_.d_steps);
+  return config_.d_steps * d_loader_->num_batches() + config_.g_steps * g_loader_->num_batches();
+}
+
+Cfgan::Step Cfgan::locate(int64_t index) const {
+  RECGRAD_CHECK(g_loader_.has_value(), "cfgan: attach() the training data before training");
+  if (config_.schedule == CfganSchedule::kPerBatch) return Step{false, 0, index};
+  const int64_t d_batches = d_loader_->num_batches(), g_batches = g_loader_->num_batches();
+  RECGRAD_CHECK(index >= 0 && index < config_.d_steps * d_batches + config_.g_steps * g_batches,
+                "cfgan: step ", index, " is outside the epoch's ",
+                config_.d_steps * d_batches + config_.g_steps * g_batches);
+  if (index < config_.d_steps * d_batches) return Step{true, index / d_batches, index % d_batches};
+  index -= config_.d_steps * d_batches;
+  return Step{false, index / g_batches, index % g_batches};
+}
+
+const UserRowLoader& Cfgan::loader_for(const Step& s) {
+  if (config_.schedule == CfganSchedule::kPerBatch) return *g_loader_;
+  UserRowLoader& loader = s.discriminator ? *d_loader_ : *g_loader_;
+  const int64_t pass = epoch_ * (s.discriminator ? config_.d_steps : config_.g_steps) + s.pass;
+  if (loader.epoch() != pass) loader.start_epoch(pass);
+  return loader;
 }
 
 int64_t Cfgan::batch_examples(int64_t index) const {
-  return std::min(train_.batch_size, loader_->num_examples() - index * train_.batch_size);
+  const Step s = locate(index);
+  const UserRowLoader& loader = s.discriminator ? *d_loader_ : *g_loader_;
+  const int64_t batch_size =
+      s.discriminator && config_.d_batch_size > 0 ? config_.d_batch_size : train_.batch_size;
+  return std::min(batch_size, loader.num_examples() - s.batch * batch_size);
 }
 
-Cfgan::Batch Cfgan::make_batch(int64_t index) const {
-  RECGRAD_CHECK(loader_.has_value(), "cfgan: attach() the training data before training");
-  UserRowBatch ub = loader_->batch(index);
-  const int64_t b_size = ub.rows.size(0), n = num_items_;
+Cfgan::Batch Cfgan::make_batch(const UserRowLoader& loader, int64_t index) const {
+  UserRowBatch ub = loader.batch(index);
+  const int64_t b_size = ub.rows.size(0), n = width_;
   Batch b{ub.rows, csr_from_dense(ub.rows), Tensor::empty({b_size, n}),
           Tensor::empty({b_size, n})};
-  // Each unpurchased item joins PM with probability S_PM and ZR with probability S_ZR,
-  // independently, by a hash of (seed, epoch, user, item): a user's sets are fixed for the
-  // epoch and do not depend on the batch or the thread count.
+  // Each unpurchased entry joins PM with probability S_PM and ZR with probability S_ZR,
+  // independently, by a hash of (seed, epoch, row, entry): a row's sets are fixed for the
+  // epoch (all its passes) and do not depend on the batch or the thread count.
   const uint64_t pm_key = batch_key(train_.seed, kPartialMaskSalt, epoch_, 0);
   const uint64_t zr_key = batch_key(train_.seed, kZeroReconSalt, epoch_, 0);
   const uint32_t pm_below =
@@ -230,9 +300,10 @@ Tensor Cfgan::discriminator_loss(const Batch& b, const Tensor& r_hat, GanStepLog
 }
 
 Tensor Cfgan::generate(const CsrMatrix& rows) {
-  // c_u is ~95% zeros: G's first layer reads its non-zeros only.
-  return sigmoid(mlp_forward_sparse(*generator_, rows, config_.generator_activation,
-                                    /*final_activation=*/false));
+  // c is ~95% zeros: G's first layer reads its non-zeros only.
+  Tensor out = mlp_forward_sparse(*generator_, rows, config_.generator_activation,
+                                  /*final_activation=*/false);
+  return config_.sigmoid_output ? sigmoid(out) : out;
 }
 
 Tensor Cfgan::generator_loss(const Batch& b, const Tensor& r_hat, GanStepLog* log) {
@@ -248,39 +319,84 @@ Tensor Cfgan::generator_loss(const Batch& b, const Tensor& r_hat, GanStepLog* lo
 }
 
 Tensor Cfgan::loss(int64_t index) {
-  const Batch b = make_batch(index);
-  return generator_loss(b, generate(b.purchased), nullptr);
+  const Step s = locate(index);
+  const Batch b = make_batch(loader_for(s), s.batch);
+  if (!s.discriminator) return generator_loss(b, generate(b.purchased), nullptr);
+  Tensor r_hat;
+  {
+    NoGradGuard no_grad;  // D's loss reads G's output as data
+    r_hat = generate(b.purchased);
+  }
+  return discriminator_loss(b, r_hat, nullptr);
+}
+
+double Cfgan::discriminator_step(const Batch& b, const Tensor& r_hat, optim::Optimizer& opt,
+                                 GanStepLog* log) {
+  opt.zero_grad();
+  Tensor l = discriminator_loss(b, r_hat, log);
+  const double value = l.item();
+  check_finite_loss(opt, value);
+  l.backward();
+  opt.step();  // only D has gradients
+  return value;
+}
+
+double Cfgan::generator_step(const Batch& b, const Tensor* r_hat, optim::Optimizer& opt,
+                             GanStepLog* log) {
+  opt.zero_grad();
+  double value = 0;
+  {
+    FrozenParameters frozen(discriminator_->parameters());  // G's step must not move D
+    Tensor l = generator_loss(b, r_hat ? *r_hat : generate(b.purchased), log);
+    value = l.item();
+    check_finite_loss(opt, value);
+    l.backward();
+  }
+  opt.step();
+  return value;
 }
 
 double Cfgan::train_step(int64_t index, optim::Optimizer& opt) {
-  const Batch b = make_batch(index);
+  const Step s = locate(index);
+  const Batch b = make_batch(loader_for(s), s.batch);
   GanStepLog entry;
-  // D's steps do not change G, so its first generator step reuses the output D trained on.
-  Tensor r_hat = generate(b.purchased);  // [B, n], with G's graph
-  for (int64_t s = 0; s < config_.d_steps; ++s) {
-    opt.zero_grad();
-    discriminator_loss(b, r_hat, &entry).backward();
-    opt.step();  // only D has gradients
-  }
-  double g = 0;
-  for (int64_t s = 0; s < config_.g_steps; ++s) {
-    opt.zero_grad();
-    {
-      FrozenParameters frozen(discriminator_->parameters());  // G's step must not move D
-      if (s > 0) r_hat = generate(b.purchased);
-      Tensor l = generator_loss(b, r_hat, &entry);
-      l.backward();
-      g = l.item();
+  double value = 0;
+  if (config_.schedule == CfganSchedule::kPerEpoch) {
+    if (s.discriminator) {
+      Tensor r_hat;
+      {
+        NoGradGuard no_grad;
+        r_hat = generate(b.purchased);
+      }
+      value = discriminator_step(b, r_hat, opt, &entry);
+    } else {
+      value = generator_step(b, nullptr, opt, &entry);
     }
-    opt.step();
+  } else {
+    // D's steps do not change G, so G's first step reuses the output D trained on.
+    const Tensor r_hat = generate(b.purchased);  // [B, n], with G's graph
+    for (int64_t k = 0; k < config_.d_steps; ++k) discriminator_step(b, r_hat, opt, &entry);
+    for (int64_t k = 0; k < config_.g_steps; ++k)
+      value = generator_step(b, k == 0 ? &r_hat : nullptr, opt, &entry);
   }
   log_.push_back(entry);
-  return g;
+  return value;
 }
 
 Tensor Cfgan::score(const std::vector<int64_t>& users, const UserItems& history) {
-  return mlp_forward_sparse(*generator_, csr_from_dense(history_rows(history, users)),
-                            config_.generator_activation, /*final_activation=*/false);
+  if (config_.rows == CfganRows::kUser)
+    return mlp_forward_sparse(*generator_, csr_from_dense(history_rows(history, users)),
+                              config_.generator_activation, /*final_activation=*/false);
+  // Every item's column of the history through G gives every user's scores at once; the
+  // users' rows of its transpose are theirs.
+  RECGRAD_CHECK(history.num_users() == num_users_, "cfgan: model built for ", num_users_,
+                " users, the history has ", history.num_users());
+  std::vector<int64_t> items(static_cast<size_t>(num_items_));
+  for (int64_t i = 0; i < num_items_; ++i) items[static_cast<size_t>(i)] = i;
+  const Tensor by_item =
+      mlp_forward_sparse(*generator_, history_csr(users_by_item(history), items),
+                         config_.generator_activation, /*final_activation=*/false);
+  return index_select(transpose(by_item, 0, 1), 0, Ids(users));
 }
 
 }  // namespace recgrad::recsys

@@ -15,26 +15,38 @@
 //   G loss  -log D(fake | c_u) + α·ZR   (the non-saturating form of log(1 - D(fake)), as
 //           public implementations use; D's gradients from this step are discarded)
 //
+// Rows: the paper's CFGAN comes in two orientations. User rows (uCFGAN, above) condition on a
+// user's purchase vector over items. Item rows (iCFGAN, the authors' setting for MovieLens)
+// swap the roles: c_i is item i's vector over users, G completes it, and user u's score for
+// item i is G(c_i)[u]; "users" and "items" in the description above trade places.
+//
 // The Recommender interface is used as follows: make_optimizer() returns one Adam whose two
 // parameter groups, "generator" and "discriminator", are the paper's two optimizers (each has
 // its own lr and weight decay; Adam keeps per-parameter moments and step counts, and a step
 // only touches parameters that have a gradient, so this is exactly two Adams, and checkpoints
-// and --resume keep both). train_step(b) runs d_steps discriminator updates and then g_steps
-// generator updates on batch b (the authors alternate whole epochs of D and G; alternating per
-// batch is the usual GAN schedule and lets the trainer drive it) and returns the generator's
-// loss; loss(b) is that generator loss. Every step's numbers are kept in step_log().
+// and --resume keep both). Two schedules alternate them:
+//   per batch  train_step(b) runs d_steps D updates and then g_steps G updates on batch b and
+//              returns G's loss (the usual GAN schedule);
+//   per epoch  as the authors' code: an epoch is d_steps passes of D over all rows (batches of
+//              d_batch_size), then g_steps passes of G (batches of train.batch_size), each
+//              pass in its own order, with the PM and ZR samples of the epoch shared by all;
+//              train_step returns the loss of the network it updated.
+// loss(b) is G's loss on batch b (of G's pass, in the epoch schedule). Every step's numbers
+// are kept in step_log().
 //
-// Defaults: S_ZR = S_PM = 0.7 of the unpurchased items, sigmoid units, Xavier-uniform weights
-// and zero biases, L2 (weight decay) 1e-3 on G and none on D, one D step per G step; G has one
-// hidden layer of 400 and D one of 125. Tuned on ML-100K (ratio split; public implementations
-// train 1000 epochs at lr 1e-4 with batches of 32 users): Adam lr 1e-3 for both, batch 64
-// users, 60 epochs (a deeper D, 2 or 4 layers, overpowers G there and the ranking falls to
-// Pop's). α = 0.3 rather than the paper's 0.1: with 0.1 the ranking falls below Pop on the
-// synthetic data (ratio split, test NDCG@10 0.181 vs Pop's 0.186; 0.226 with 0.3) and is lower
-// on ML-100K (0.211 vs 0.268); 0.03 and 1 were worse still. The paper samples exactly
-// S·|unpurchased| items; an independent draw per item has the same expected size and costs one
-// hash per item. Scores are G's logits (pre-sigmoid, so saturation makes no ties) for the
-// history rows.
+// Defaults: user rows, per-batch alternation, S_ZR = S_PM = 0.7 of the unpurchased items,
+// sigmoid units and output, Xavier-uniform weights and zero biases, L2 (weight decay) 1e-3 on
+// G and none on D, one D step per G step; G has one hidden layer of 400 and D one of 125.
+// Tuned on ML-100K (ratio split; public implementations train 1000 epochs at lr 1e-4 with
+// batches of 32 users): Adam lr 1e-3 for both, batch 64 users, 60 epochs (a deeper D, 2 or 4
+// layers, overpowers G there and the ranking falls to Pop's). α = 0.3 rather than the paper's
+// 0.1: with 0.1 the ranking falls below Pop on the synthetic data (ratio split, test NDCG@10
+// 0.181 vs Pop's 0.186; 0.226 with 0.3) and is lower on ML-100K (0.211 vs 0.268); 0.03 and 1
+// were worse still. The authors' code for ML-100K (item rows, linear output, per-epoch
+// alternation with 2 D and 4 G passes, D batches of 64 and G batches of 32, lr 1e-4, α 0.03)
+// is every option away (docs/results.md). The paper samples exactly S·|unpurchased| items; an
+// independent draw per item has the same expected size and costs one hash per item. Scores
+// are G's outputs before any sigmoid (so saturation makes no ties).
 #include <memory>
 #include <optional>
 #include <vector>
@@ -46,7 +58,19 @@
 
 namespace recgrad::recsys {
 
+/// What a row of G's input is.
+enum class CfganRows {
+  kUser,  ///< a user's vector over items (uCFGAN)
+  kItem,  ///< an item's vector over users (iCFGAN)
+};
+
+/// How D's and G's updates alternate (see the file comment).
+enum class CfganSchedule { kPerBatch, kPerEpoch };
+
 struct CfganConfig {
+  CfganRows rows = CfganRows::kUser;
+  CfganSchedule schedule = CfganSchedule::kPerBatch;
+  bool sigmoid_output = true;  ///< r̂ = σ(MLP_G(c)); false: r̂ = MLP_G(c), as the authors' code
   std::vector<int64_t> generator_hidden = {400};
   std::vector<int64_t> discriminator_hidden = {125};
   nn::Activation generator_activation = nn::Activation::kSigmoid;      ///< G's hidden units
@@ -54,12 +78,14 @@ struct CfganConfig {
   double zr_ratio = 0.7;         ///< S_ZR: rate at which unpurchased items enter the ZR term
   double pm_ratio = 0.7;         ///< S_PM: rate at which unpurchased items are partially masked
   double zr_weight = 0.3;        ///< α (the paper's is 0.1; see above)
-  int64_t d_steps = 1;           ///< discriminator updates per batch
-  int64_t g_steps = 1;           ///< generator updates per batch
+  int64_t d_steps = 1;           ///< D updates per batch, or D passes per epoch
+  int64_t g_steps = 1;           ///< G updates per batch, or G passes per epoch
+  int64_t d_batch_size = 0;      ///< D's rows per batch in the epoch schedule (0: train's)
   double d_lr = 0;               ///< the discriminator's lr (0: train.lr)
   double g_weight_decay = 1e-3;  ///< L2 on G (Adam's coupled weight decay)
   double d_weight_decay = 0;     ///< L2 on D
-  /// train.lr is the generator's learning rate (and D's unless d_lr is set).
+  /// train.lr is the generator's learning rate (and D's unless d_lr is set); batch_size counts
+  /// rows (users or items).
   TrainConfig train{/*lr=*/1e-3, /*weight_decay=*/0, /*batch_size=*/64, /*seed=*/0};
 };
 
@@ -83,11 +109,14 @@ class Cfgan : public Recommender {
   std::unique_ptr<optim::Optimizer> make_optimizer() override;
   int64_t start_epoch(int64_t epoch) override;
   int64_t batch_examples(int64_t index) const override;
-  /// The generator's loss on batch `index`: -log D(fake) + α·ZR.
+  /// The loss train_step(index) optimises: G's, -log D(fake) + α·ZR (or, for a D step of the
+  /// epoch schedule, D's).
   Tensor loss(int64_t index) override;
-  /// d_steps discriminator updates, then g_steps generator updates; returns the last G loss.
+  /// Per batch: d_steps D updates, then g_steps G updates; returns the last G loss. Per epoch:
+  /// the one update step `index` of the epoch stands for; returns its loss.
   double train_step(int64_t index, optim::Optimizer& opt) override;
-  /// G's logits for the users' history rows.  -> [B, num_items]
+  /// G's outputs for the users: their history rows through G, or, with item rows, every item's
+  /// column of `history` through G, read at the users.  -> [B, num_items]
   Tensor score(const std::vector<int64_t>& users, const UserItems& history) override;
 
   /// The numbers of every train_step so far, in order.
@@ -95,22 +124,38 @@ class Cfgan : public Recommender {
 
  private:
   struct Batch {
-    Tensor rows;          // c_u = e_u [B, n]
-    CsrMatrix purchased;  // c_u's non-zeros: G's input and D's real pair are read sparsely
-    Tensor pm_mask;       // e_u + k_u [B, n]
-    Tensor zr_mask;       // ZR items [B, n]
+    Tensor rows;          // c = e [B, n]
+    CsrMatrix purchased;  // c's non-zeros: G's input and D's real pair are read sparsely
+    Tensor pm_mask;       // e + k [B, n]
+    Tensor zr_mask;       // ZR entries [B, n]
   };
-  Batch make_batch(int64_t index) const;
+  // What step `index` of the epoch does: which network it updates, in which of that network's
+  // passes over the rows, on which batch of it (per batch: G's loader, pass 0).
+  struct Step {
+    bool discriminator = false;
+    int64_t pass = 0;
+    int64_t batch = 0;
+  };
+  Step locate(int64_t index) const;
+  // The loader step `s` reads, its order set to the step's pass.
+  const UserRowLoader& loader_for(const Step& s);
+  Batch make_batch(const UserRowLoader& loader, int64_t index) const;
   Tensor discriminate(const Tensor& x, const Tensor& condition);  // logits [B]
-  Tensor discriminate_real(const CsrMatrix& condition);           // D(c_u | c_u), logits [B]
-  Tensor generate(const CsrMatrix& rows);                         // r̂ = σ(MLP_G(rows)) [B, n]
+  Tensor discriminate_real(const CsrMatrix& condition);           // D(c | c), logits [B]
+  Tensor generate(const CsrMatrix& rows);                         // r̂ [B, n]
   Tensor discriminator_loss(const Batch& b, const Tensor& r_hat, GanStepLog* log);
   Tensor generator_loss(const Batch& b, const Tensor& r_hat, GanStepLog* log);
+  double discriminator_step(const Batch& b, const Tensor& r_hat, optim::Optimizer& opt,
+                            GanStepLog* log);
+  double generator_step(const Batch& b, const Tensor* r_hat, optim::Optimizer& opt,
+                        GanStepLog* log);
 
   CfganConfig config_;
-  int64_t num_items_;
+  int64_t num_users_, num_items_;
+  int64_t width_;  // a row's length: num_items (user rows) or num_users (item rows)
   std::shared_ptr<nn::MLP> generator_, discriminator_;
-  std::optional<UserRowLoader> loader_;
+  // G's batches; D's own in the epoch schedule (their batch sizes differ).
+  std::optional<UserRowLoader> g_loader_, d_loader_;
   int64_t epoch_ = 0;
   std::vector<GanStepLog> log_;
 };

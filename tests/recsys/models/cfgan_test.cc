@@ -2,9 +2,16 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
+#include <string>
 
 #include "autograd/error.h"
+#include "autograd/graph.h"
+#include "ops/activation.h"
+#include "ops/linear.h"
 #include "tests/recsys/models/model_testing.h"
 
 using namespace recgrad;
@@ -17,6 +24,28 @@ CfganConfig config(uint64_t seed = 0) {
   CfganConfig c;  // the defaults: G 400, D 125, α 0.3, S = 0.7, lr 1e-3, batches of 64 users
   c.train.seed = seed;
   return c;
+}
+
+// The authors' code's layout for ML-100K, at test sizes: item rows, a linear output, and D and
+// G alternating by passes over the rows.
+CfganConfig authors_layout(uint64_t seed = 0) {
+  CfganConfig c = config(seed);
+  c.rows = CfganRows::kItem;
+  c.sigmoid_output = false;
+  c.schedule = CfganSchedule::kPerEpoch;
+  c.d_steps = 2;
+  c.g_steps = 3;
+  c.d_batch_size = 48;
+  c.train.batch_size = 32;
+  return c;
+}
+
+// The largest Adam step count among parameters whose names start with `prefix` (0: none).
+int64_t steps_of(const optim::Optimizer& opt, const std::string& prefix) {
+  int64_t most = 0;
+  for (const auto& [name, steps] : opt.state().counters)
+    if (name.rfind(prefix, 0) == 0) most = std::max<int64_t>(most, steps);
+  return most;
 }
 
 std::unique_ptr<Cfgan> attached(const CfganConfig& c, const Experiment& ex) {
@@ -91,6 +120,68 @@ TEST_CASE("cfgan: the same seed gives the same scores and losses, another seed o
   }
 }
 
+TEST_CASE("cfgan: with item rows, user u's score for item i is G(c_i)[u], c_i item i's users") {
+  const Experiment& ex = synthetic_ratio();
+  auto model = attached(authors_layout(1), ex);
+  fit(*model, 1);
+  const Tensor scores = scores_of(*model, ex);  // the first 64 users, test-time history
+  // G by hand, densely, on every item's column of the same history.
+  const int64_t users = ex.data.num_users(), items = ex.data.num_items();
+  Tensor columns = zeros({items, users});
+  for (int64_t u = 0; u < users; ++u)
+    for (const int64_t* i = ex.train_valid.begin(u); i != ex.train_valid.end(u); ++i)
+      columns.data()[*i * users + u] = 1.f;
+  std::map<std::string, Tensor> p;
+  for (const auto& [name, t] : model->named_parameters()) p[name] = t;
+  NoGradGuard no_grad;
+  const Tensor hidden = sigmoid(linear(columns, p["generator.0.weight"], p["generator.0.bias"]));
+  const Tensor by_item = linear(hidden, p["generator.1.weight"], p["generator.1.bias"]);
+  REQUIRE(scores.shape() == Shape{64, items});
+  int64_t differ = 0;
+  for (int64_t u = 0; u < 64; ++u)
+    for (int64_t i = 0; i < items; ++i) {
+      const float want = by_item.data()[i * users + u], got = scores.data()[u * items + i];
+      if (std::abs(got - want) > 1e-4f * std::max(1.f, std::abs(want))) ++differ;
+    }
+  CHECK(differ == 0);
+}
+
+TEST_CASE("cfgan: alternating by epochs, D's passes come first, then G's, each moving its own") {
+  const Experiment& ex = synthetic_ratio();
+  const CfganConfig c = authors_layout();
+  auto model = attached(c, ex);
+  auto opt = model->make_optimizer();
+  std::set<int64_t> rated;  // the rows: items with training users
+  const UserItems& train = *ex.training().history;
+  rated.insert(train.items.begin(), train.items.end());
+  const auto rows = static_cast<int64_t>(rated.size());
+  const int64_t d_batches = (rows + 47) / 48, g_batches = (rows + 31) / 32;
+  const int64_t steps = model->start_epoch(0);
+  REQUIRE(steps == c.d_steps * d_batches + c.g_steps * g_batches);
+  int64_t examples = 0;
+  for (int64_t s = 0; s < steps; ++s) examples += model->batch_examples(s);
+  CHECK(examples == (c.d_steps + c.g_steps) * rows);
+  for (int64_t s = 0; s < c.d_steps * d_batches; ++s) model->train_step(s, *opt);
+  CHECK(steps_of(*opt, "discriminator.") == c.d_steps * d_batches);
+  CHECK(steps_of(*opt, "generator.") == 0);
+  for (const GanStepLog& e : model->step_log()) CHECK((e.d_loss > 0 && e.g_loss == 0));
+  const double first_g = model->loss(c.d_steps * d_batches).item();
+  CHECK(first_g == model->train_step(c.d_steps * d_batches, *opt));  // loss() is the step's
+  for (int64_t s = c.d_steps * d_batches + 1; s < steps; ++s) model->train_step(s, *opt);
+  CHECK(steps_of(*opt, "discriminator.") == c.d_steps * d_batches);
+  CHECK(steps_of(*opt, "generator.") == c.g_steps * g_batches);
+  CHECK(model->step_log().back().g_loss > 0);
+  CHECK(model->step_log().back().d_loss == 0);
+}
+
+TEST_CASE("cfgan: with item rows and epoch alternation, save and load round-trip the scores") {
+  const Experiment& ex = synthetic_ratio();
+  auto trained = attached(authors_layout(3), ex);
+  fit(*trained, 1);
+  auto fresh = attached(authors_layout(4), ex);
+  check_round_trip(*trained, *fresh, ex, "cfgan_items.ckpt");
+}
+
 TEST_CASE("cfgan: bad configurations and data are errors naming the model") {
   CfganConfig c;
   c.pm_ratio = 1.5;
@@ -104,4 +195,10 @@ TEST_CASE("cfgan: bad configurations and data are errors naming the model") {
   const Experiment& ex = synthetic_ratio();
   Cfgan wrong(CfganConfig{}, ex.data.num_users(), 3);
   CHECK_THROWS_WITH_AS(wrong.attach(ex.training()), doctest::Contains("3 items"), Error);
+  c = authors_layout();
+  c.d_batch_size = -1;
+  CHECK_THROWS_WITH_AS(Cfgan(c, 10, 20), doctest::Contains("d_batch_size"), Error);
+  Cfgan by_item(authors_layout(), ex.data.num_users(), ex.data.num_items());
+  const UserItems fewer_users = UserItems::from_lists({{0}, {1}}, ex.data.num_items());
+  CHECK_THROWS_WITH_AS(by_item.score({0}, fewer_users), doctest::Contains("2"), Error);
 }
