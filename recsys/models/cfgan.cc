@@ -8,10 +8,12 @@
 #include "autograd/error.h"
 #include "autograd/graph.h"
 #include "autograd/parallel.h"
+#include "nn/activation.h"
 #include "ops/activation.h"
 #include "ops/dropout_mask.h"
 #include "ops/elementwise.h"
 #include "ops/fast_math.h"
+#include "ops/linear.h"
 #include "ops/loss.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -387,16 +389,24 @@ Tensor Cfgan::score(const std::vector<int64_t>& users, const UserItems& history)
   if (config_.rows == CfganRows::kUser)
     return mlp_forward_sparse(*generator_, csr_from_dense(history_rows(history, users)),
                               config_.generator_activation, /*final_activation=*/false);
-  // Every item's column of the history through G gives every user's scores at once; the
-  // users' rows of its transpose are theirs.
+  // Every item's column of the history goes through G, but the output layer is read only at
+  // the users asked for (its rows W[u], b[u]): the evaluator asks for a few hundred users at a
+  // time, and a full output per call costs as many output rows as there are users.
   RECGRAD_CHECK(history.num_users() == num_users_, "cfgan: model built for ", num_users_,
                 " users, the history has ", history.num_users());
   std::vector<int64_t> items(static_cast<size_t>(num_items_));
   for (int64_t i = 0; i < num_items_; ++i) items[static_cast<size_t>(i)] = i;
-  const Tensor by_item =
-      mlp_forward_sparse(*generator_, history_csr(users_by_item(history), items),
-                         config_.generator_activation, /*final_activation=*/false);
-  return index_select(transpose(by_item, 0, 1), 0, Ids(users));
+  const CsrMatrix columns = history_csr(users_by_item(history), items);
+  const auto& layers = generator_->layers();
+  const size_t last = layers.size() - 1;
+  const Ids at(users);
+  const Tensor w = index_select(layers[last]->weight(), 0, at);
+  const Tensor b = index_select(layers[last]->bias(), 0, at);
+  if (last == 0) return transpose(sparse_linear(columns, w, b), 0, 1);
+  Tensor h = sparse_linear(columns, layers[0]->weight(), layers[0]->bias());
+  for (size_t i = 1; i < last; ++i)
+    h = layers[i]->forward(nn::activate(config_.generator_activation, h));
+  return transpose(linear(nn::activate(config_.generator_activation, h), w, b), 0, 1);
 }
 
 }  // namespace recgrad::recsys

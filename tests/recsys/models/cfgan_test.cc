@@ -122,28 +122,37 @@ TEST_CASE("cfgan: the same seed gives the same scores and losses, another seed o
 
 TEST_CASE("cfgan: with item rows, user u's score for item i is G(c_i)[u], c_i item i's users") {
   const Experiment& ex = synthetic_ratio();
-  auto model = attached(authors_layout(1), ex);
-  fit(*model, 1);
-  const Tensor scores = scores_of(*model, ex);  // the first 64 users, test-time history
-  // G by hand, densely, on every item's column of the same history.
-  const int64_t users = ex.data.num_users(), items = ex.data.num_items();
-  Tensor columns = zeros({items, users});
-  for (int64_t u = 0; u < users; ++u)
-    for (const int64_t* i = ex.train_valid.begin(u); i != ex.train_valid.end(u); ++i)
-      columns.data()[*i * users + u] = 1.f;
-  std::map<std::string, Tensor> p;
-  for (const auto& [name, t] : model->named_parameters()) p[name] = t;
-  NoGradGuard no_grad;
-  const Tensor hidden = sigmoid(linear(columns, p["generator.0.weight"], p["generator.0.bias"]));
-  const Tensor by_item = linear(hidden, p["generator.1.weight"], p["generator.1.bias"]);
-  REQUIRE(scores.shape() == Shape{64, items});
-  int64_t differ = 0;
-  for (int64_t u = 0; u < 64; ++u)
-    for (int64_t i = 0; i < items; ++i) {
-      const float want = by_item.data()[i * users + u], got = scores.data()[u * items + i];
-      if (std::abs(got - want) > 1e-4f * std::max(1.f, std::abs(want))) ++differ;
+  for (const std::vector<int64_t>& hidden :
+       {std::vector<int64_t>{400}, std::vector<int64_t>{}, std::vector<int64_t>{16, 8}}) {
+    CAPTURE(hidden.size());
+    CfganConfig c = authors_layout(1);
+    c.generator_hidden = hidden;
+    auto model = attached(c, ex);
+    fit(*model, 1);
+    const Tensor scores = scores_of(*model, ex);  // the first 64 users, test-time history
+    // G by hand, densely, on every item's column of the same history.
+    const int64_t users = ex.data.num_users(), items = ex.data.num_items();
+    Tensor by_item = zeros({items, users});
+    for (int64_t u = 0; u < users; ++u)
+      for (const int64_t* i = ex.train_valid.begin(u); i != ex.train_valid.end(u); ++i)
+        by_item.data()[*i * users + u] = 1.f;
+    std::map<std::string, Tensor> p;
+    for (const auto& [name, t] : model->named_parameters()) p[name] = t;
+    NoGradGuard no_grad;
+    for (size_t l = 0; l <= hidden.size(); ++l) {
+      const std::string layer = "generator." + std::to_string(l);
+      by_item = linear(by_item, p[layer + ".weight"], p[layer + ".bias"]);
+      if (l < hidden.size()) by_item = sigmoid(by_item);
     }
-  CHECK(differ == 0);
+    REQUIRE(scores.shape() == Shape{64, items});
+    int64_t differ = 0;
+    for (int64_t u = 0; u < 64; ++u)
+      for (int64_t i = 0; i < items; ++i) {
+        const float want = by_item.data()[i * users + u], got = scores.data()[u * items + i];
+        if (std::abs(got - want) > 1e-4f * std::max(1.f, std::abs(want))) ++differ;
+      }
+    CHECK(differ == 0);
+  }
 }
 
 TEST_CASE("cfgan: alternating by epochs, D's passes come first, then G's, each moving its own") {
