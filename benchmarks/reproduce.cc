@@ -2,7 +2,7 @@
 // table (results.json + results.md) that docs/results.md shows.
 //
 //   bazel run -c opt //benchmarks:reproduce -- --data ../shared/data --out results/reproduce
-//   ... --only ncf/,recbole/ease     rows whose id starts with one of these
+//   ... --only ncf/,recbole/ease     rows whose id is, or else starts with, one of these
 //   ... --quick                      one seed, one epoch: a smoke run of every row
 //   ... --force                      rerun rows whose results are already in --out
 //
@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -519,7 +520,8 @@ int main(int argc, char** argv) {
   bool quick = false, force = false, list = false;
   app.add_option("--data", data, "directory holding ml-100k/ and ml-1m/")->capture_default_str();
   app.add_option("--out", out, "where runs, results.json and results.md go")->capture_default_str();
-  app.add_option("--only", only, "comma-separated row ids or id prefixes (e.g. ncf/,recbole/ease)");
+  app.add_option("--only", only,
+                 "comma-separated row ids (exactly that row) or id prefixes (e.g. ncf/,recbole/ease)");
   app.add_flag("--quick", quick, "one seed and one epoch per row: a smoke run (kept apart in OUT/quick)");
   app.add_flag("--force", force, "rerun rows that already have results");
   app.add_flag("--list", list, "list the rows and exit");
@@ -530,10 +532,16 @@ int main(int argc, char** argv) {
   std::stringstream only_list(only);
   for (std::string prefix; std::getline(only_list, prefix, ',');)
     if (!prefix.empty()) prefixes.push_back(prefix);
+  // An entry naming a row exactly selects that row alone: ncf/neumf64 is also the start of
+  // ncf/neumf64-pretrained.
+  const std::vector<Row> every = all_rows();
+  std::set<std::string> ids;
+  for (const Row& r : every) ids.insert(r.id);
   std::vector<Row> rows;
-  for (const Row& r : all_rows()) {
+  for (const Row& r : every) {
     bool keep = prefixes.empty();
-    for (const std::string& p : prefixes) keep = keep || r.id.rfind(p, 0) == 0;
+    for (const std::string& p : prefixes)
+      keep = keep || (ids.count(p) ? r.id == p : r.id.rfind(p, 0) == 0);
     if (keep) rows.push_back(r);
   }
   if (list) {
