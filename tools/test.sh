@@ -40,7 +40,7 @@ fi
 asan_targets=$(grep -v '_learning_test$' <<<"$all_tests")
 # TSan: where recgrad runs threads: the TBB-parallel kernels (ops, optimizers' parallel updates,
 # the graph engine), data loading and batching, evaluation, and callers' threads sharing a model.
-tsan_targets=$(grep -E '^//tests:(autograd|ops|optim)/|^//tests:recsys/(batches|rating_batches|item_rating_rows|dataset|formats|filters|split|sampler|cooccurrence|evaluator|metrics|topk|concurrent_scoring_tsan)_test$' \
+tsan_targets=$(grep -E '^//tests:(autograd|ops|optim)/|^//tests:recsys/(batches|rating_batches|item_rating_rows|dataset|formats|filters|split|sampler|cooccurrence|evaluator|metrics|topk|concurrent_scoring)_test$' \
   <<<"$all_tests")
 
 status=0

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <utility>
 
 #include "autograd/anomaly.h"
@@ -390,23 +391,50 @@ Tensor Cfgan::score(const std::vector<int64_t>& users, const UserItems& history)
     return mlp_forward_sparse(*generator_, csr_from_dense(history_rows(history, users)),
                               config_.generator_activation, /*final_activation=*/false);
   // Every item's column of the history goes through G, but the output layer is read only at
-  // the users asked for (its rows W[u], b[u]): the evaluator asks for a few hundred users at a
-  // time, and a full output per call costs as many output rows as there are users.
+  // the users asked for (its rows W[u], b[u]).
   RECGRAD_CHECK(history.num_users() == num_users_, "cfgan: model built for ", num_users_,
                 " users, the history has ", history.num_users());
-  std::vector<int64_t> items(static_cast<size_t>(num_items_));
-  for (int64_t i = 0; i < num_items_; ++i) items[static_cast<size_t>(i)] = i;
-  const CsrMatrix columns = history_csr(users_by_item(history), items);
+  const std::shared_ptr<const ItemInputs> in = item_inputs(history);
+  const nn::Linear& out = *generator_->layers().back();
+  const Ids at(users);
+  const Tensor w = index_select(out.weight(), 0, at), b = index_select(out.bias(), 0, at);
+  return transpose(
+      in->hidden.defined() ? linear(in->hidden, w, b) : sparse_linear(*in->columns, w, b), 0, 1);
+}
+
+std::shared_ptr<const Cfgan::ItemInputs> Cfgan::item_inputs(const UserItems& history) {
   const auto& layers = generator_->layers();
   const size_t last = layers.size() - 1;
-  const Ids at(users);
-  const Tensor w = index_select(layers[last]->weight(), 0, at);
-  const Tensor b = index_select(layers[last]->bias(), 0, at);
-  if (last == 0) return transpose(sparse_linear(columns, w, b), 0, 1);
-  Tensor h = sparse_linear(columns, layers[0]->weight(), layers[0]->bias());
-  for (size_t i = 1; i < last; ++i)
-    h = layers[i]->forward(nn::activate(config_.generator_activation, h));
-  return transpose(linear(nn::activate(config_.generator_activation, h), w, b), 0, 1);
+  std::vector<const Tensor*> below;  // the parameters the inputs depend on
+  for (size_t i = 0; i < last; ++i) {
+    below.push_back(&layers[i]->weight());
+    below.push_back(&layers[i]->bias());
+  }
+  std::lock_guard<std::mutex> lock(item_inputs_mutex_);
+  if (item_inputs_ && item_inputs_->offsets == history.offsets &&
+      item_inputs_->items == history.items) {
+    bool same = true;
+    for (size_t k = 0; k < below.size() && same; ++k)
+      same = std::memcmp(item_inputs_->params[k].data(), below[k]->data(),
+                         sizeof(float) * below[k]->numel()) == 0;
+    if (same) return item_inputs_;
+  }
+  NoGradGuard no_grad;  // kept across calls: no graph
+  auto in = std::make_shared<ItemInputs>();
+  in->offsets = history.offsets;
+  in->items = history.items;
+  for (const Tensor* p : below) in->params.emplace_back(p->data(), p->data() + p->numel());
+  std::vector<int64_t> items(static_cast<size_t>(num_items_));
+  for (int64_t i = 0; i < num_items_; ++i) items[static_cast<size_t>(i)] = i;
+  in->columns = std::make_shared<const CsrMatrix>(history_csr(users_by_item(history), items));
+  if (last > 0) {
+    Tensor h = sparse_linear(*in->columns, layers[0]->weight(), layers[0]->bias());
+    for (size_t i = 1; i < last; ++i)
+      h = layers[i]->forward(nn::activate(config_.generator_activation, h));
+    in->hidden = nn::activate(config_.generator_activation, h);
+  }
+  item_inputs_ = in;
+  return in;
 }
 
 }  // namespace recgrad::recsys

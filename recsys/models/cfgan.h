@@ -48,6 +48,7 @@
 // independent draw per item has the same expected size and costs one hash per item. Scores
 // are G's outputs before any sigmoid (so saturation makes no ties).
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -150,6 +151,18 @@ class Cfgan : public Recommender {
   double generator_step(const Batch& b, const Tensor* r_hat, optim::Optimizer& opt,
                         GanStepLog* log);
 
+  // Item rows: what scoring needs for every item under the last history scored, the output
+  // layer's input (hidden; with no hidden layer, the columns themselves). The evaluator asks
+  // for a few hundred users per call; this is reused while the history and G's layers below
+  // the output compare equal in full (so it is never stale).
+  struct ItemInputs {
+    std::vector<int64_t> offsets, items;     // the history
+    std::vector<std::vector<float>> params;  // G's layers below the output, as read
+    std::shared_ptr<const CsrMatrix> columns;
+    Tensor hidden;  // [num_items, h], undefined with no hidden layer
+  };
+  std::shared_ptr<const ItemInputs> item_inputs(const UserItems& history);
+
   CfganConfig config_;
   int64_t num_users_, num_items_;
   int64_t width_;  // a row's length: num_items (user rows) or num_users (item rows)
@@ -158,6 +171,8 @@ class Cfgan : public Recommender {
   std::optional<UserRowLoader> g_loader_, d_loader_;
   int64_t epoch_ = 0;
   std::vector<GanStepLog> log_;
+  std::mutex item_inputs_mutex_;  // scoring threads may share the model (docs/threads.md)
+  std::shared_ptr<const ItemInputs> item_inputs_;
 };
 
 }  // namespace recgrad::recsys

@@ -6,9 +6,11 @@
 #include <atomic>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "autograd/graph.h"
@@ -48,10 +50,12 @@ std::unique_ptr<Recommender> make_attached(const ModelSpec& spec, const Experime
 
 // Trains `name` for an epoch, saves it, and loads it into a fresh model (another seed) that is
 // put in eval mode: the model a server would share between its threads.
-std::unique_ptr<Recommender> loaded_model(const std::string& name) {
+std::unique_ptr<Recommender> loaded_model(const std::string& name,
+                                          std::map<std::string, std::string> options = {}) {
   const Experiment& ex = small_synthetic();
   ModelSpec spec;
   spec.name = name;
+  spec.options = std::move(options);
   spec.dim = 16;
   spec.batch_size = 256;
   auto trained = make_attached(spec, ex);
@@ -148,6 +152,11 @@ TEST_CASE("concurrent scoring: threads sharing a loaded Mult-DAE (dropout, eval 
   auto m = loaded_model("multdae");
   CHECK(concurrent_mismatches(*m) == 0);
   CHECK_FALSE(m->is_training());
+}
+
+TEST_CASE("concurrent scoring: threads sharing a loaded item-row CFGAN (a shared cache) agree") {
+  auto m = loaded_model("cfgan", {{"rows", "item"}});
+  CHECK(concurrent_mismatches(*m) == 0);
 }
 
 TEST_CASE("concurrent scoring: NoGradGuard in one thread leaves grad mode on in the others") {

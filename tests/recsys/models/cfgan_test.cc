@@ -155,6 +155,31 @@ TEST_CASE("cfgan: with item rows, user u's score for item i is G(c_i)[u], c_i it
   }
 }
 
+TEST_CASE("cfgan: item-row scores follow the history and G's weights, nothing stale reused") {
+  const Experiment& ex = synthetic_ratio();
+  auto model = attached(authors_layout(2), ex);
+  fit(*model, 1);
+  std::vector<int64_t> users(64);
+  for (int64_t u = 0; u < 64; ++u) users[u] = u;
+  UserItems history = ex.train_valid;  // edited in place below, at the same address
+  Tensor a;
+  {
+    NoGradGuard no_grad;
+    model->eval();
+    a = model->score(users, history);
+    CHECK_FALSE(bit_identical(a, model->score(users, *ex.training().history)));
+    CHECK(bit_identical(a, model->score(users, history)));
+    history.items[0] = (history.items[0] + 1) % ex.data.num_items();
+    CHECK_FALSE(bit_identical(a, model->score(users, history)));
+    model->train();
+  }
+  fit(*model, 1);  // G's weights move in place
+  CHECK_FALSE(bit_identical(a, scores_of(*model, ex)));
+  // and the new scores are what a model loaded with these weights computes afresh
+  auto fresh = attached(authors_layout(5), ex);
+  check_round_trip(*model, *fresh, ex, "cfgan_items_fresh.ckpt");
+}
+
 TEST_CASE("cfgan: alternating by epochs, D's passes come first, then G's, each moving its own") {
   const Experiment& ex = synthetic_ratio();
   const CfganConfig c = authors_layout();
