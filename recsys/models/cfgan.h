@@ -5,7 +5,8 @@
 //
 //   c_u   the user's 0/1 purchase vector [n_items], the condition of both networks
 //   G     r̂_u = σ(MLP_G(c_u))  [n_items]       (conditioned on c_u alone: the paper's CFGAN
-//                                               feeds no noise; G gives one answer per user)
+//                                               feeds no noise; G gives one answer per user;
+//                                               the authors' code drops the σ: linear output)
 //   D     D(x | c_u) = σ(MLP_D(x ⊕ c_u))  [1]; real x = c_u, fake x = r̂_u ⊙ (e_u + k_u)
 //   partial masking (PM): k_u marks a sample of the user's unpurchased items, each included
 //         with probability S_PM, drawn anew each epoch; G's values there reach D, so G cannot
@@ -31,8 +32,8 @@
 //              d_batch_size), then g_steps passes of G (batches of train.batch_size), each
 //              pass in its own order, with the PM and ZR samples of the epoch shared by all;
 //              train_step returns the loss of the network it updated.
-// loss(b) is G's loss on batch b (of G's pass, in the epoch schedule). Every step's numbers
-// are kept in step_log().
+// loss(b) is the loss train_step(b) optimises last (G's, except in D's passes of the epoch
+// schedule). Every step's numbers are kept in step_log().
 //
 // Defaults: user rows, per-batch alternation, S_ZR = S_PM = 0.7 of the unpurchased items,
 // sigmoid units and output, Xavier-uniform weights and zero biases, L2 (weight decay) 1e-3 on
