@@ -333,7 +333,7 @@ def evaluate_ranking(score, data, k=10, batch_size=256):
     test = user_items(data, ("test",))
     users = np.nonzero(test.counts() > 0)[0]
     ideal = torch.cumsum(1.0 / torch.log2(torch.arange(k, dtype=torch.float64) + 2.0), 0)
-    ndcg = hr = recall = 0.0
+    ndcg = hr = recall = precision = 0.0
     with torch.no_grad():
         for s in range(0, len(users), batch_size):
             rows = users[s:s + batch_size]
@@ -348,8 +348,10 @@ def evaluate_ranking(score, data, k=10, batch_size=256):
             hits = hit.sum(1).double()
             hr += float((hits > 0).double().sum())
             recall += float((hits / num_relevant.double()).sum())
+            precision += float(hits.sum()) / k
     n = max(len(users), 1)
-    metrics = {"NDCG@%d" % k: ndcg / n, "HR@%d" % k: hr / n, "Recall@%d" % k: recall / n}
+    metrics = {"NDCG@%d" % k: ndcg / n, "HR@%d" % k: hr / n, "Recall@%d" % k: recall / n,
+               "Precision@%d" % k: precision / n}
     return metrics, time.perf_counter() - start
 
 

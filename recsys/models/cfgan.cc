@@ -74,9 +74,8 @@ std::vector<int64_t> mlp_sizes(int64_t in, const std::vector<int64_t>& hidden, i
 }
 
 // One row's PM and ZR draws (rows are users below; with item rows, items): an unpurchased item
-// joins a set where its 32-bit hash under the
-// user's key for that set is below the set's threshold (probability S_PM or S_ZR; the hash is
-// dropout's, ops/dropout_mask.h).
+// joins a set where its 32-bit hash under the user's key for that set is below the set's
+// threshold (probability S_PM or S_ZR; the hash is dropout's, ops/dropout_mask.h).
 struct MaskDraw {
   uint32_t pm_user, zr_user, pm_below, zr_below;
 };
