@@ -45,7 +45,8 @@
 // 0.181 vs Pop's 0.186; 0.226 with 0.3) and is lower on ML-100K (0.211 vs 0.268); 0.03 and 1
 // were worse still. The authors' code for ML-100K (item rows, linear output, per-epoch
 // alternation with 2 D and 4 G passes, D batches of 64 and G batches of 32, lr 1e-4, α 0.03)
-// is every option away (docs/results.md). The paper samples exactly S·|unpurchased| items; an
+// is every option away: on ML-100K it reaches test P@20 0.286 against 0.266 with these
+// defaults, both refit on 80%, but in ~250 epochs of 6 passes (docs/results.md). The paper samples exactly S·|unpurchased| items; an
 // independent draw per item has the same expected size and costs one hash per item. Scores
 // are G's outputs before any sigmoid (so saturation makes no ties).
 #include <memory>
