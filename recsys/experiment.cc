@@ -80,6 +80,33 @@ void load_ncf_split(Experiment& ex) {
   }
 }
 
+// The rows of spec.test_path as the test part (empty until now: the split's test share is 0).
+// Its ids are interned into the training file's maps; an id only the test file has gets a new
+// dense id, so its user or item is ranked (or ranks) but has no training rows.
+void load_test_file(Experiment& ex) {
+  const DataSpec& spec = ex.spec;
+  const std::string format = spec.format.empty() ? infer_format(spec.path) : spec.format;
+  const InteractionDataset given = load_dataset(spec.test_path, format);
+  RECGRAD_CHECK(given.has_ratings() == ex.data.has_ratings() &&
+                    given.has_timestamps() == ex.data.has_timestamps(),
+                "--test-file: ", spec.test_path, " and ", spec.path,
+                " differ in their columns (ratings ", given.has_ratings(), " vs ",
+                ex.data.has_ratings(), ", timestamps ", given.has_timestamps(), " vs ",
+                ex.data.has_timestamps(), ")");
+  InteractionDataset& test = ex.split.test;
+  test.name = spec.test_path;
+  for (int64_t k = 0; k < given.size(); ++k) {
+    test.users.push_back(ex.data.user_ids.intern(given.user_ids.raw(given.users[k])));
+    test.items.push_back(ex.data.item_ids.intern(given.item_ids.raw(given.items[k])));
+  }
+  test.ratings = given.ratings;
+  test.timestamps = given.timestamps;
+  for (InteractionDataset* part : {&ex.split.train, &ex.split.valid, &test}) {
+    part->user_ids = ex.data.user_ids;
+    part->item_ids = ex.data.item_ids;
+  }
+}
+
 }  // namespace
 
 SplitSpec parse_split(const std::string& split) {
@@ -132,6 +159,7 @@ Experiment Experiment::load(const DataSpec& spec) {
     // Filters would drop rows the given test pairs and negatives refer to.
     RECGRAD_CHECK(spec.min_rating == 0 && spec.k_core == 0,
                   "--split ncf: the NCF files are used as given; drop --min-rating/--k-core");
+    RECGRAD_CHECK(spec.test_path.empty(), "--test-file: --split ncf has its own test file");
     load_ncf_split(ex);
   } else {
     if (spec.path == "synthetic") {
@@ -146,6 +174,18 @@ Experiment Experiment::load(const DataSpec& spec) {
                         spec.synthetic_rows == 0,
                     "data: ", spec.path, ": synthetic_users/items/rows apply only to synthetic data");
       ex.data = load_dataset(spec.path, spec.format);
+    }
+    if (!spec.test_path.empty()) {
+      RECGRAD_CHECK(spec.path != "synthetic", "--test-file: ", spec.test_path,
+                    " needs --data to be its training file, not synthetic data");
+      RECGRAD_CHECK((split.kind == SplitSpec::Kind::kRandomPerUser ||
+                     split.kind == SplitSpec::Kind::kRandomGlobal) &&
+                        split.ratios.test == 0,
+                    "--test-file: --split '", spec.split, "' must leave no test rows of its own, ",
+                    "e.g. ratio:0.9/0.1/0");
+      // Filters would drop rows of one file and not the other's.
+      RECGRAD_CHECK(spec.min_rating == 0 && spec.k_core == 0,
+                    "--test-file: the given files are used as given; drop --min-rating/--k-core");
     }
     if (spec.min_rating > 0) {
       ImplicitOptions o;
@@ -172,6 +212,7 @@ Experiment Experiment::load(const DataSpec& spec) {
       case SplitSpec::Kind::kNcf:
         break;  // handled above
     }
+    if (!spec.test_path.empty()) load_test_file(ex);
   }
   ex.train = lists_of(ex.split.train);
   ex.valid = lists_of(ex.split.valid);

@@ -20,6 +20,10 @@ struct DataSpec {
   double min_rating = 0;           ///< keep rows rated at least this (0 keeps all)
   int64_t k_core = 0;              ///< then keep users and items with >= k rows (0 keeps all)
   std::string split = "loo";       ///< how rows become train/valid/test: see parse_split
+  /// A file of test rows in the same format (as RecBole's benchmark files, or a paper's
+  /// published split): the test part is then exactly its rows, and `split` cuts `path`'s rows
+  /// into train and validation only (a ratio or global split with test share 0). "" for none.
+  std::string test_path;
   uint64_t seed = 0;               ///< synthetic data and random splits
   /// Synthetic data only: its size (0 keeps SyntheticOptions' default: 1,000 users, 1,700
   /// items, 100,000 rows). Tests use smaller data to stay fast.
@@ -34,6 +38,8 @@ struct DataSpec {
 ///   "global:A/B/C"    all rows shuffled then cut A/B/C (AutoRec's random 0.9/0/0.1)
 ///   "ncf"             the NCF files' own test pairs, each ranked among its given negatives; one
 ///                     random training row per user validates (format ncf only)
+/// With DataSpec::test_path, a ratio or global split's test share must be 0: the file gives
+/// the test rows.
 struct SplitSpec {
   enum class Kind { kLeaveOneOut, kRandomPerUser, kRandomGlobal, kNcf };
   Kind kind = Kind::kLeaveOneOut;
@@ -49,7 +55,8 @@ EvalOptions parse_protocol(const std::string& protocol, uint64_t seed);
 /// A loaded, split dataset with its histories.
 struct Experiment {
   DataSpec spec;
-  InteractionDataset data;  ///< after filters, rows sorted by user then time
+  InteractionDataset data;  ///< after filters, rows sorted by user then time (without the
+                            ///< test_path or NCF test rows, whose new ids its maps do hold)
   Split split;
   UserItems train;          ///< per-user training items, in time order
   UserItems valid;          ///< per-user validation items

@@ -37,6 +37,7 @@ optim::Metadata describe_run(const Flags& f) {
   m.set("data.format", f.data.format);
   m.set("data.min_rating", std::to_string(f.data.min_rating));
   m.set("data.split", f.data.split);
+  m.set("data.test_path", f.data.test_path);
   m.set_u64("data.k_core", static_cast<uint64_t>(f.data.k_core));
   m.set_u64("data.seed", f.data.seed);
   m.set_u64("data.synthetic_users", static_cast<uint64_t>(f.data.synthetic_users));
@@ -63,6 +64,7 @@ Flags flags_from_checkpoint(const Flags& given) {
   f.data.format = m.get("data.format");
   f.data.min_rating = std::stod(m.get("data.min_rating"));
   f.data.split = m.get("data.split");
+  f.data.test_path = m.has("data.test_path") ? m.get("data.test_path") : "";
   if (m.has("data.k_core")) f.data.k_core = static_cast<int64_t>(m.get_u64("data.k_core"));
   f.data.seed = m.get_u64("data.seed");
   // Absent from checkpoints written before they were recorded (the defaults then applied).
@@ -138,6 +140,7 @@ json run_json(const Flags& f, const Experiment& ex, const EvalResult& result) {
   if (!f.model.options.empty()) j["options"] = f.model.options;
   j["dataset"] = ex.data.name;
   j["split"] = f.data.split;
+  if (!f.data.test_path.empty()) j["test_file"] = f.data.test_path;
   j["protocol"] = result.protocol;
   j["metrics"] = metrics_json(result);
   j["users_evaluated"] = result.users_evaluated;

@@ -30,6 +30,10 @@ void add_data_flags(CLI::App& cmd, Flags& f) {
                  "0.8/0.1/0.1), global:A/B/C (random over all rows) or ncf (the NCF files' "
                  "test pairs and negatives)")
       ->capture_default_str();
+  cmd.add_option("--test-file", f.data.test_path,
+                 "test rows in --data's format (e.g. a paper's published split): they are the "
+                 "test part, and --split cuts --data into train and validation only, e.g. "
+                 "ratio:0.9/0.1/0");
   cmd.add_option("--data-seed", f.data.seed, "synthetic data and random splits")
       ->capture_default_str();
   cmd.add_option("--synthetic-users", f.data.synthetic_users,

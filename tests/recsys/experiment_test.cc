@@ -177,3 +177,73 @@ TEST_CASE("Experiment: ncf split refuses other formats and filters") {
   d.k_core = 2;
   CHECK_THROWS_WITH_AS(Experiment::load(d), doctest::Contains("drop --min-rating/--k-core"), Error);
 }
+
+// A published split as two uir files: user c and item e appear only in the test file.
+std::string write_given_split() {
+  write_temp_file("given/train.tsv",
+                  "a\tx\t5\na\ty\t4\na\tz\t3\na\tw\t1\n"
+                  "b\tx\t2\nb\ty\t5\nb\tz\t4\nb\tw\t4\n");
+  write_temp_file("given/test.tsv", "a\te\t4\nb\tw2\t3\nc\tx\t5\n");
+  return recgrad::testing::temp_dir() + "/given";
+}
+
+TEST_CASE("Experiment: --test-file gives the test rows; --split only cuts train and validation") {
+  DataSpec d;
+  d.path = write_given_split() + "/train.tsv";
+  d.format = "uir";
+  d.test_path = recgrad::testing::temp_dir() + "/given/test.tsv";
+  d.split = "ratio:0.75/0.25/0";
+  const Experiment ex = Experiment::load(d);
+  // The training file's 8 rows: 3 + 1 per user; the test file's 3 rows as they are.
+  CHECK(ex.split.train.size() == 6);
+  CHECK(ex.split.valid.size() == 2);
+  REQUIRE(ex.split.test.size() == 3);
+  CHECK(ex.data.size() == 8);
+  // Test-only ids are interned after the training file's, and every part shares the maps.
+  CHECK(ex.data.num_users() == 3);
+  CHECK(ex.data.num_items() == 6);
+  for (const InteractionDataset* part : {&ex.split.train, &ex.split.valid, &ex.split.test}) {
+    CHECK(part->num_users() == 3);
+    CHECK(part->num_items() == 6);
+  }
+  const int64_t c = ex.data.user_ids.find("c");
+  CHECK(c == 2);
+  CHECK(ex.train.count(c) == 0);
+  REQUIRE(ex.test.count(c) == 1);
+  CHECK(*ex.test.begin(c) == item(ex, "x"));
+  const int64_t a = ex.data.user_ids.find("a");
+  REQUIRE(ex.test.count(a) == 1);
+  CHECK(*ex.test.begin(a) == item(ex, "e"));
+  CHECK(item(ex, "e") >= 4);
+  CHECK(ex.split.test.ratings == std::vector<float>{4.f, 3.f, 5.f});
+  // The training rows never include a test row.
+  for (int64_t r = 0; r < ex.split.train.size(); ++r)
+    CHECK(ex.split.train.items[r] < 4);
+}
+
+TEST_CASE("Experiment: --test-file refuses a split with its own test share, filters and ncf") {
+  DataSpec d;
+  d.path = write_given_split() + "/train.tsv";
+  d.format = "uir";
+  d.test_path = recgrad::testing::temp_dir() + "/given/test.tsv";
+  d.split = "ratio";
+  CHECK_THROWS_WITH_AS(Experiment::load(d), doctest::Contains("must leave no test rows"), Error);
+  d.split = "loo";
+  CHECK_THROWS_WITH_AS(Experiment::load(d), doctest::Contains("ratio:0.9/0.1/0"), Error);
+  d.split = "ratio:0.75/0.25/0";
+  d.min_rating = 3;
+  CHECK_THROWS_WITH_AS(Experiment::load(d), doctest::Contains("drop --min-rating/--k-core"), Error);
+  d.min_rating = 0;
+  d.test_path = recgrad::testing::temp_dir() + "/given/missing.tsv";
+  CHECK_THROWS_WITH_AS(Experiment::load(d), doctest::Contains("missing.tsv"), Error);
+  // Columns must agree: a test file without ratings beside a training file with them.
+  write_temp_file("given/test_no_ratings.tsv", "a\te\n");
+  d.test_path = recgrad::testing::temp_dir() + "/given/test_no_ratings.tsv";
+  CHECK_THROWS_WITH_AS(Experiment::load(d), doctest::Contains("differ in their columns"), Error);
+  d.path = "synthetic";
+  CHECK_THROWS_WITH_AS(Experiment::load(d), doctest::Contains("not synthetic data"), Error);
+  d.path = write_ncf_files();
+  d.format = "ncf";
+  d.split = "ncf";
+  CHECK_THROWS_WITH_AS(Experiment::load(d), doctest::Contains("its own test file"), Error);
+}
