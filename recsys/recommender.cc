@@ -22,13 +22,16 @@ double Recommender::train_step(int64_t index, optim::Optimizer& opt) {
   opt.zero_grad();
   Tensor l = loss(index);
   const double value = l.item();
-  // Checked before backward, so a non-finite loss whose gradients happen to be finite (an inf
-  // from an overflow) still leaves the parameters untouched; step() then checks the gradients.
-  if (opt.check_finite() && !std::isfinite(value))
-    throw NonFiniteError(detail::str_cat("the loss is ", detail::value_str(static_cast<float>(value))));
+  check_finite_loss(opt, value);
   l.backward();
   opt.step();
   return value;
+}
+
+void Recommender::check_finite_loss(const optim::Optimizer& opt, double loss) {
+  if (opt.check_finite() && !std::isfinite(loss))
+    throw NonFiniteError(
+        detail::str_cat("the loss is ", detail::value_str(static_cast<float>(loss))));
 }
 
 Tensor Recommender::predict(const std::vector<int64_t>&, const std::vector<int64_t>&) {

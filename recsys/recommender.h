@@ -63,7 +63,8 @@ class Recommender : public nn::Module {
   virtual Tensor loss(int64_t index) = 0;
   /// One optimisation step on batch `index`; returns the loss value. Default: zero_grad, loss,
   /// backward, step; when opt.check_finite() a non-finite loss throws NonFiniteError before
-  /// backward (overrides should do the same; the trainer also checks the value returned).
+  /// backward (overrides should do the same with check_finite_loss; the trainer also checks
+  /// the value returned).
   virtual double train_step(int64_t index, optim::Optimizer& opt);
 
   /// Scores [B, num_items] of `users` against every item, conditioned on `history` (fresh
@@ -89,6 +90,10 @@ class Recommender : public nn::Module {
 
  protected:
   explicit Recommender(TrainConfig train) : train_(train) {}
+  /// Throws NonFiniteError naming `loss` when opt.check_finite() and it is not finite. Called
+  /// before backward, so a non-finite loss whose gradients happen to be finite (an inf from an
+  /// overflow) still leaves the parameters untouched; step() then checks the gradients.
+  static void check_finite_loss(const optim::Optimizer& opt, double loss);
   TrainConfig train_;
 };
 

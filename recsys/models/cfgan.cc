@@ -1,8 +1,8 @@
 #include "recsys/models/cfgan.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "autograd/anomaly.h"
@@ -58,12 +58,6 @@ UserItems users_by_item(const UserItems& history) {
   t.items = std::move(columns.users);
   t.num_items = history.num_users();
   return t;
-}
-
-void check_finite_loss(const optim::Optimizer& opt, double value) {
-  if (opt.check_finite() && !std::isfinite(value))
-    throw NonFiniteError(recgrad::detail::str_cat(
-        "the loss is ", recgrad::detail::value_str(static_cast<float>(value))));
 }
 
 std::vector<int64_t> mlp_sizes(int64_t in, const std::vector<int64_t>& hidden, int64_t out) {
@@ -158,8 +152,10 @@ void Cfgan::attach(const TrainingData& data) {
   RECGRAD_CHECK(data.num_items == num_items_ && data.num_users == num_users_,
                 "cfgan: model built for ", num_users_, " users and ", num_items_,
                 " items, data has ", data.num_users, " and ", data.num_items);
-  const UserItems& rows =
-      config_.rows == CfganRows::kItem ? users_by_item(*data.history) : *data.history;
+  // Item rows are each item's users. (One conditional expression would copy the history too.)
+  std::optional<UserItems> by_item;
+  if (config_.rows == CfganRows::kItem) by_item = users_by_item(*data.history);
+  const UserItems& rows = by_item ? *by_item : *data.history;
   LoaderOptions opts;
   opts.batch_size = train_.batch_size;
   opts.seed = train_.seed;
