@@ -96,6 +96,8 @@ ExportSummary export_experiment(const Experiment& ex, const std::string& dir) {
   std::string meta = "{\n";
   meta += "  \"dataset\": " + json_string(ex.data.name) + ",\n";
   meta += "  \"split\": " + json_string(ex.spec.split) + ",\n";
+  if (!ex.spec.test_path.empty())
+    meta += "  \"test_file\": " + json_string(ex.spec.test_path) + ",\n";
   meta += "  \"num_users\": " + std::to_string(ex.data.num_users()) + ",\n";
   meta += "  \"num_items\": " + std::to_string(ex.data.num_items()) + ",\n";
   meta += std::string("  \"has_ratings\": ") + (with_ratings ? "true" : "false") + ",\n";

@@ -131,6 +131,27 @@ TEST_CASE("export: raw ids are escaped in meta.json") {
   CHECK(read(dir + "/test.tsv").empty());
 }
 
+TEST_CASE("export: a given test file's rows are the test part, and meta.json names the file") {
+  const std::string train =
+      write_temp_file("export_given_train.tsv", "a\tx\t4\na\ty\t3\nb\tx\t5\n");
+  const std::string test = write_temp_file("export_given_test.tsv", "a\tz\t2\nb\ty\t1\n");
+  DataSpec spec;
+  spec.path = train;
+  spec.format = "uir";
+  spec.test_path = test;
+  spec.split = "global:1/0/0";
+  const Experiment ex = Experiment::load(spec);
+  const std::string dir = temp_dir() + "/export_given";
+  const ExportSummary s = export_experiment(ex, dir);
+  CHECK(s.train_rows == 3);
+  CHECK(s.test_rows == 2);
+  check_part(dir + "/test.tsv", ex.split.test, true);
+  CHECK(read_tsv(dir + "/test.tsv").ratings == std::vector<float>{2.f, 1.f});
+  const std::string meta = read(dir + "/meta.json");
+  CHECK(meta.find("\"test_file\": \"" + test + "\"") != std::string::npos);
+  CHECK(meta.find("\"item_names\": [\"x\", \"y\", \"z\"]") != std::string::npos);
+}
+
 TEST_CASE("export: an unwritable directory and the NCF split are refused with the reason") {
   DataSpec spec;
   spec.synthetic_users = 30;
