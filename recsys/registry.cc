@@ -211,8 +211,9 @@ std::vector<ModelInfo> build_registry() {
                "Adam lr 1e-3 for G and D, G weight decay 1e-3, batch 64 users, 60 epochs; --set "
                "rows=user|item (item: iCFGAN), output=sigmoid|linear (G's), alternate=batch|epoch "
                "(epoch: d_steps passes of D, then g_steps of G, per epoch), d_batch (D's batch "
-               "size with alternate=epoch), d_hidden, zr_ratio, pm_ratio, alpha, d_steps, "
-               "g_steps, d_lr, g_weight_decay, d_weight_decay",
+               "size with alternate=epoch), samples=independent|shared (shared: one draw "
+               "decides ZR and PM, as the authors' code), d_hidden, zr_ratio, pm_ratio, alpha, "
+               "d_steps, g_steps, d_lr, g_weight_decay, d_weight_decay",
                kCfganEpochs, [](const ModelSpec& spec, int64_t users, int64_t items) {
                  ModelOptions o(spec.name, spec.options);
                  CfganConfig c;
@@ -233,6 +234,8 @@ std::vector<ModelInfo> build_registry() {
                    c.sigmoid_output = false;
                  if (o.choice("alternate", "batch", {"batch", "epoch"}) == "epoch")
                    c.schedule = CfganSchedule::kPerEpoch;
+                 c.shared_samples =
+                     o.choice("samples", "independent", {"independent", "shared"}) == "shared";
                  override_train(spec, o, c.train);
                  return build<Cfgan>(o, c, users, items);
                }});

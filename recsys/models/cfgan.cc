@@ -143,7 +143,7 @@ std::string Cfgan::describe() const {
   return recgrad::detail::str_cat(
       "CFGAN(", item_rows ? num_users_ : num_items_, item_rows ? " users" : " items",
       item_rows ? " per item row" : " per user row", ", S_ZR ", config_.zr_ratio, ", S_PM ",
-      config_.pm_ratio, ", alpha ", config_.zr_weight,
+      config_.pm_ratio, config_.shared_samples ? " (one draw)" : "", ", alpha ", config_.zr_weight,
       config_.sigmoid_output ? "" : ", linear output",
       config_.schedule == CfganSchedule::kPerEpoch ? ", D and G alternate by epochs" : "", ")");
 }
@@ -225,16 +225,24 @@ int64_t Cfgan::batch_examples(int64_t index) const {
   return std::min(batch_size, loader.num_examples() - s.batch * batch_size);
 }
 
+std::vector<Tensor> Cfgan::batch_masks(int64_t index) {
+  RECGRAD_CHECK(g_loader_.has_value(), "cfgan: batch_masks() needs attach() first");
+  const Batch b = make_batch(loader_for(Step{}), index);
+  return {b.rows, b.pm_mask, b.zr_mask};
+}
+
 Cfgan::Batch Cfgan::make_batch(const UserRowLoader& loader, int64_t index) const {
   UserRowBatch ub = loader.batch(index);
   const int64_t b_size = ub.rows.size(0), n = width_;
   Batch b{ub.rows, csr_from_dense(ub.rows), Tensor::empty({b_size, n}),
           Tensor::empty({b_size, n})};
   // Each unpurchased entry joins PM with probability S_PM and ZR with probability S_ZR,
-  // independently, by a hash of (seed, epoch, row, entry): a row's sets are fixed for the
-  // epoch (all its passes) and do not depend on the batch or the thread count.
+  // independently (or, with shared samples, by one draw), by a hash of (seed, epoch, row,
+  // entry): a row's sets are fixed for the epoch (all its passes) and do not depend on the
+  // batch or the thread count.
   const uint64_t pm_key = batch_key(train_.seed, kPartialMaskSalt, epoch_, 0);
-  const uint64_t zr_key = batch_key(train_.seed, kZeroReconSalt, epoch_, 0);
+  const uint64_t zr_key =
+      config_.shared_samples ? pm_key : batch_key(train_.seed, kZeroReconSalt, epoch_, 0);
   const uint32_t pm_below =
       recgrad::detail::dropout_threshold(static_cast<float>(config_.pm_ratio));
   const uint32_t zr_below =

@@ -80,6 +80,10 @@ struct CfganConfig {
   nn::Activation discriminator_activation = nn::Activation::kSigmoid;  ///< D's hidden units
   double zr_ratio = 0.7;         ///< S_ZR: rate at which unpurchased items enter the ZR term
   double pm_ratio = 0.7;         ///< S_PM: rate at which unpurchased items are partially masked
+  /// True: one draw per entry decides both samples, so with S_ZR = S_PM the ZR entries are the
+  /// PM entries (else the smaller sample lies within the larger), as in the authors' code,
+  /// which seeds NumPy with the same value before drawing each. False: independent draws.
+  bool shared_samples = false;
   double zr_weight = 0.3;        ///< α (the paper's is 0.1; see above)
   int64_t d_steps = 1;           ///< D updates per batch, or D passes per epoch
   int64_t g_steps = 1;           ///< G updates per batch, or G passes per epoch
@@ -124,6 +128,9 @@ class Cfgan : public Recommender {
 
   /// The numbers of every train_step so far, in order.
   const std::vector<GanStepLog>& step_log() const { return log_; }
+  /// Batch `index` of G's current epoch as its steps see it: {c, PM mask (c plus the PM
+  /// sample), ZR mask}, each [B, row length]. For tests and inspection.
+  std::vector<Tensor> batch_masks(int64_t index);
 
  private:
   struct Batch {

@@ -97,6 +97,61 @@ TEST_CASE("cfgan: loss() is the generator's loss; partial masks are seeded per e
   CHECK(bit_identical(scores_of(*model, ex), scores_of(*model, ex)));
 }
 
+// Counts over a batch's unpurchased entries: in PM's sample, in ZR's, in both.
+struct SampleCounts {
+  int64_t unpurchased = 0, pm = 0, zr = 0, both = 0, masked_purchase = 0;
+};
+
+SampleCounts count_samples(Cfgan& model, int64_t batch) {
+  const std::vector<Tensor> m = model.batch_masks(batch);
+  SampleCounts n;
+  for (int64_t k = 0; k < m[0].numel(); ++k) {
+    const bool purchased = m[0].data()[k] == 1.f, in_pm = m[1].data()[k] == 1.f,
+               in_zr = m[2].data()[k] == 1.f;
+    if (purchased) {
+      n.masked_purchase += !in_pm || in_zr;  // a purchase is always in PM's mask, never in ZR
+      continue;
+    }
+    ++n.unpurchased;
+    n.pm += in_pm;
+    n.zr += in_zr;
+    n.both += in_pm && in_zr;
+  }
+  return n;
+}
+
+TEST_CASE("cfgan: ZR and PM samples are independent draws, or one shared draw as the authors'") {
+  const Experiment& ex = synthetic_ratio();
+  CfganConfig c = authors_layout();
+  c.zr_ratio = c.pm_ratio = 0.7;
+  auto independent = attached(c, ex);
+  independent->start_epoch(0);
+  const SampleCounts i = count_samples(*independent, 0);
+  REQUIRE(i.unpurchased > 1000);
+  CHECK(i.masked_purchase == 0);
+  CHECK(std::abs(static_cast<double>(i.pm) / i.unpurchased - 0.7) < 0.03);
+  CHECK(std::abs(static_cast<double>(i.zr) / i.unpurchased - 0.7) < 0.03);
+  CHECK(std::abs(static_cast<double>(i.both) / i.unpurchased - 0.49) < 0.03);  // 0.7 · 0.7
+
+  c.shared_samples = true;
+  auto shared = attached(c, ex);
+  shared->start_epoch(0);
+  const SampleCounts s = count_samples(*shared, 0);
+  CHECK(s.masked_purchase == 0);
+  CHECK(std::abs(static_cast<double>(s.pm) / s.unpurchased - 0.7) < 0.03);
+  CHECK(s.zr == s.pm);  // the same entries
+  CHECK(s.both == s.pm);
+
+  // With a smaller S_ZR, ZR's entries are a subset of PM's, at its own rate.
+  c.zr_ratio = 0.3;
+  auto nested = attached(c, ex);
+  nested->start_epoch(0);
+  const SampleCounts n = count_samples(*nested, 0);
+  CHECK(std::abs(static_cast<double>(n.zr) / n.unpurchased - 0.3) < 0.03);
+  CHECK(n.both == n.zr);
+  CHECK(n.pm == s.pm);  // PM's draw is the same as above
+}
+
 TEST_CASE("cfgan: save and load round-trip the scores bit for bit") {
   const Experiment& ex = synthetic_ratio();
   auto trained = attached(config(3), ex);
