@@ -19,6 +19,7 @@ mean of Σ_ZR G(c)² + 1e-3 · Σ w² / 2 over G's weights and biases, D frozen.
 for item i is G(c_i)[u].
 
   /usr/bin/python3 benchmarks/torch/cfgan_authors.py --data DIR [--epochs 250] [--seed 0]
+      [--shared-samples]
 
 prints "pass P@20 NDCG@20" after every G pass, then the best pass and the last.
 """
@@ -60,6 +61,9 @@ def main():
     p.add_argument("--epochs", type=int, default=250, help="epochs of 2 D and 4 G passes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--shared-samples", action="store_true",
+                   help="PM's sample is ZR's, as the authors' code draws both after seeding NumPy "
+                        "with the same value (recgrad's --set samples=shared)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -79,7 +83,8 @@ def main():
     passes = 0
     for _ in range(args.epochs):
         zr = zero_sample(rows_np, rng)
-        mask = rows + zero_sample(rows_np, rng)  # purchased entries and the PM sample
+        # the purchased entries and the PM sample
+        mask = rows + (zr if args.shared_samples else zero_sample(rows_np, rng))
         for _ in range(D_PASSES):
             order = torch.from_numpy(rng.permutation(n))
             for s in range(0, n, D_BATCH):
