@@ -178,22 +178,26 @@ TEST_CASE("Experiment: ncf split refuses other formats and filters") {
   CHECK_THROWS_WITH_AS(Experiment::load(d), doctest::Contains("drop --min-rating/--k-core"), Error);
 }
 
-// A published split as two uir files: user c and item e appear only in the test file.
-std::string write_given_split() {
+namespace {
+
+// A published split as two uir files (user c and item e appear only in the test file), and
+// the spec that reads them with `split`.
+DataSpec given_split(const std::string& split) {
   write_temp_file("given/train.tsv",
                   "a\tx\t5\na\ty\t4\na\tz\t3\na\tw\t1\n"
                   "b\tx\t2\nb\ty\t5\nb\tz\t4\nb\tw\t4\n");
-  write_temp_file("given/test.tsv", "a\te\t4\nb\tw2\t3\nc\tx\t5\n");
-  return recgrad::testing::temp_dir() + "/given";
+  DataSpec d;
+  d.path = recgrad::testing::temp_dir() + "/given/train.tsv";
+  d.format = "uir";
+  d.test_path = write_temp_file("given/test.tsv", "a\te\t4\nb\tw2\t3\nc\tx\t5\n");
+  d.split = split;
+  return d;
 }
 
+}  // namespace
+
 TEST_CASE("Experiment: --test-file gives the test rows; --split only cuts train and validation") {
-  DataSpec d;
-  d.path = write_given_split() + "/train.tsv";
-  d.format = "uir";
-  d.test_path = recgrad::testing::temp_dir() + "/given/test.tsv";
-  d.split = "ratio:0.75/0.25/0";
-  const Experiment ex = Experiment::load(d);
+  const Experiment ex = Experiment::load(given_split("ratio:0.75/0.25/0"));
   // The training file's 8 rows: 3 + 1 per user; the test file's 3 rows as they are.
   CHECK(ex.split.train.size() == 6);
   CHECK(ex.split.valid.size() == 2);
@@ -222,11 +226,7 @@ TEST_CASE("Experiment: --test-file gives the test rows; --split only cuts train 
 }
 
 TEST_CASE("Experiment: --test-file refuses a split with its own test share, filters and ncf") {
-  DataSpec d;
-  d.path = write_given_split() + "/train.tsv";
-  d.format = "uir";
-  d.test_path = recgrad::testing::temp_dir() + "/given/test.tsv";
-  d.split = "ratio";
+  DataSpec d = given_split("ratio");
   CHECK_THROWS_WITH_AS(Experiment::load(d), doctest::Contains("must leave no test rows"), Error);
   d.split = "loo";
   CHECK_THROWS_WITH_AS(Experiment::load(d), doctest::Contains("ratio:0.9/0.1/0"), Error);

@@ -2,24 +2,19 @@
 // names the file, and a checkpoint records it so `evaluate` rebuilds the same split.
 #include <doctest/doctest.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "recsys/cli/commands.h"
+#include "tests/recsys/cli/json_file.h"
 #include "tests/recsys/temp_file.h"
 
 using namespace recgrad;
 using namespace recgrad::recsys;
 using nlohmann::json;
+using recgrad::testing::read_json;
 
 namespace {
-
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return json::parse(in);
-}
 
 // 30 users with 8 training rows each over 12 items, and 2 test rows each among items the user
 // has not rated: a uir "published split".

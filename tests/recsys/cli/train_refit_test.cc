@@ -2,7 +2,6 @@
 // training and validation rows for that many epochs, and its test figures are the ones reported.
 #include <doctest/doctest.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -10,19 +9,15 @@
 #include "recsys/experiment.h"
 #include "recsys/registry.h"
 #include "recsys/trainer.h"
+#include "tests/recsys/cli/json_file.h"
 #include "tests/recsys/temp_file.h"
 
 using namespace recgrad;
 using namespace recgrad::recsys;
 using nlohmann::json;
+using recgrad::testing::read_json;
 
 namespace {
-
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return json::parse(in);
-}
 
 cli::Flags rating_model_flags() {
   cli::Flags f;
