@@ -97,6 +97,8 @@ TEST_CASE("cfgan: loss() is the generator's loss; partial masks are seeded per e
   CHECK(bit_identical(scores_of(*model, ex), scores_of(*model, ex)));
 }
 
+namespace {
+
 // Counts over a batch's unpurchased entries: in PM's sample, in ZR's, in both.
 struct SampleCounts {
   int64_t unpurchased = 0, pm = 0, zr = 0, both = 0, masked_purchase = 0;
@@ -119,6 +121,8 @@ SampleCounts count_samples(Cfgan& model, int64_t batch) {
   }
   return n;
 }
+
+}  // namespace
 
 TEST_CASE("cfgan: ZR and PM samples are independent draws, or one shared draw as the authors'") {
   const Experiment& ex = synthetic_ratio();
