@@ -225,10 +225,12 @@ int64_t Cfgan::batch_examples(int64_t index) const {
   return std::min(batch_size, loader.num_examples() - s.batch * batch_size);
 }
 
-std::vector<Tensor> Cfgan::batch_masks(int64_t index) {
-  RECGRAD_CHECK(g_loader_.has_value(), "cfgan: batch_masks() needs attach() first");
-  const Batch b = make_batch(loader_for(Step{}), index);
-  return {b.rows, b.pm_mask, b.zr_mask};
+Cfgan::StepBatch Cfgan::step_batch(int64_t index) {
+  const Step s = locate(index);
+  const UserRowLoader& loader = loader_for(s);
+  Batch b = make_batch(loader, s.batch);
+  return StepBatch{s.discriminator, loader.batch_users(s.batch).values, std::move(b.rows),
+                   std::move(b.pm_mask), std::move(b.zr_mask)};
 }
 
 Cfgan::Batch Cfgan::make_batch(const UserRowLoader& loader, int64_t index) const {

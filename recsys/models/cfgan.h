@@ -126,11 +126,19 @@ class Cfgan : public Recommender {
   /// column of `history` through G, read at the users.  -> [B, num_items]
   Tensor score(const std::vector<int64_t>& users, const UserItems& history) override;
 
+  const CfganConfig& config() const { return config_; }
   /// The numbers of every train_step so far, in order.
   const std::vector<GanStepLog>& step_log() const { return log_; }
-  /// Batch `index` of G's current epoch as its steps see it: {c, PM mask (c plus the PM
-  /// sample), ZR mask}, each [B, row length]. For tests and inspection.
-  std::vector<Tensor> batch_masks(int64_t index);
+  /// What train_step(index) of the current epoch trains on, for tests and for replaying a run
+  /// in another framework (benchmarks/cfgan_trace.cc).
+  struct StepBatch {
+    bool discriminator = false;  ///< a D update (the epoch schedule's D passes)
+    std::vector<int64_t> rows;   ///< the batch's rows (users, or items with item rows), in order
+    Tensor condition;            ///< c [B, row length]
+    Tensor pm_mask;              ///< c plus the PM sample [B, row length]
+    Tensor zr_mask;              ///< the ZR sample [B, row length]
+  };
+  StepBatch step_batch(int64_t index);
 
  private:
   struct Batch {

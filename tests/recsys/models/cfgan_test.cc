@@ -105,11 +105,11 @@ struct SampleCounts {
 };
 
 SampleCounts count_samples(Cfgan& model, int64_t batch) {
-  const std::vector<Tensor> m = model.batch_masks(batch);
+  const Cfgan::StepBatch m = model.step_batch(batch);
   SampleCounts n;
-  for (int64_t k = 0; k < m[0].numel(); ++k) {
-    const bool purchased = m[0].data()[k] == 1.f, in_pm = m[1].data()[k] == 1.f,
-               in_zr = m[2].data()[k] == 1.f;
+  for (int64_t k = 0; k < m.condition.numel(); ++k) {
+    const bool purchased = m.condition.data()[k] == 1.f, in_pm = m.pm_mask.data()[k] == 1.f,
+               in_zr = m.zr_mask.data()[k] == 1.f;
     if (purchased) {
       n.masked_purchase += !in_pm || in_zr;  // a purchase is always in PM's mask, never in ZR
       continue;
@@ -265,6 +265,52 @@ TEST_CASE("cfgan: alternating by epochs, D's passes come first, then G's, each m
   CHECK(steps_of(*opt, "generator.") == c.g_steps * g_batches);
   CHECK(model->step_log().back().g_loss > 0);
   CHECK(model->step_log().back().d_loss == 0);
+}
+
+TEST_CASE("cfgan: step_batch shows each pass visiting every row once, with the epoch's samples") {
+  const Experiment& ex = synthetic_ratio();
+  const CfganConfig c = authors_layout();
+  auto model = attached(c, ex);
+  std::set<int64_t> rated;  // the rows: items with training users
+  const UserItems& train = *ex.training().history;
+  rated.insert(train.items.begin(), train.items.end());
+  const auto num_rows = static_cast<int64_t>(rated.size());
+  for (int64_t epoch : {0, 1}) {
+    const int64_t steps = model->start_epoch(epoch);
+    std::vector<int64_t> visits;  // rows in visiting order over the epoch's passes
+    std::vector<bool> discriminator;
+    // Per row, its condition and samples as first seen in the epoch.
+    std::map<int64_t, std::vector<std::vector<float>>> first_seen;
+    int64_t mismatches = 0;
+    for (int64_t s = 0; s < steps; ++s) {
+      const Cfgan::StepBatch b = model->step_batch(s);
+      REQUIRE(b.rows.size() == static_cast<size_t>(model->batch_examples(s)));
+      REQUIRE(b.condition.size(0) == static_cast<int64_t>(b.rows.size()));
+      const int64_t n = b.condition.size(1);
+      for (size_t k = 0; k < b.rows.size(); ++k) {
+        visits.push_back(b.rows[k]);
+        discriminator.push_back(b.discriminator);
+        std::vector<std::vector<float>> row;
+        for (const Tensor* t : {&b.condition, &b.pm_mask, &b.zr_mask})
+          row.emplace_back(t->data() + k * n, t->data() + (k + 1) * n);
+        const auto [it, fresh] = first_seen.emplace(b.rows[k], row);
+        mismatches += !fresh && it->second != row;
+      }
+    }
+    REQUIRE(visits.size() == static_cast<size_t>((c.d_steps + c.g_steps) * num_rows));
+    std::vector<std::vector<int64_t>> passes;
+    for (int64_t p = 0; p < c.d_steps + c.g_steps; ++p) {
+      passes.emplace_back(visits.begin() + p * num_rows, visits.begin() + (p + 1) * num_rows);
+      CHECK(std::set<int64_t>(passes.back().begin(), passes.back().end()) == rated);
+      const bool d_pass = p < c.d_steps;  // D's passes first, then G's
+      CHECK(std::all_of(discriminator.begin() + p * num_rows,
+                        discriminator.begin() + (p + 1) * num_rows,
+                        [&](bool d) { return d == d_pass; }));
+    }
+    CHECK(passes[0] != passes[1]);  // each pass in its own order
+    CHECK(passes[c.d_steps] != passes[c.d_steps + 1]);
+    CHECK(mismatches == 0);  // a row's condition and samples are the same in all the passes
+  }
 }
 
 TEST_CASE("cfgan: with item rows and epoch alternation, save and load round-trip the scores") {
