@@ -223,17 +223,75 @@ EvalResult Evaluator::evaluate(const Scorer& scorer) const {
     for (int64_t row = 0; row < b_size; ++row)
       for (int64_t m = 0; m < width; ++m) sums[m] += per_user[row * width + m];
   }
-  EvalResult result;
-  result.protocol = protocol_;
-  result.users_evaluated = num_eval;
-  result.users_skipped = relevant_.num_users() - num_eval;
-  for (int64_t m = 0; m < width; ++m) {
-    result.metrics.emplace_back(metrics_.names()[m],
-                                num_eval > 0 ? sums[m] / static_cast<double>(num_eval)
-                                             : std::numeric_limits<double>::quiet_NaN());
+  return result(sums, seconds_since(start));
+}
+
+EvalResult Evaluator::evaluate_pairs(const PairScorer& scorer) const {
+  const Clock::time_point start = Clock::now();
+  RECGRAD_CHECK(mode_ == Mode::kCandidates,
+                "Evaluator: evaluate_pairs needs the sampled or fixed protocol; under full "
+                "ranking every item is a candidate (use evaluate)");
+  const int64_t width = metrics_.size();
+  const auto num_eval = static_cast<int64_t>(users_.size());
+  const int64_t chunk = users_per_call();
+  std::vector<double> per_user(std::min(num_eval, chunk) * width);
+  std::vector<double> sums(width, 0.0);
+  std::vector<int64_t> pair_users, pair_items, first;  // first[row]: the row's first pair
+  for (int64_t b0 = 0; b0 < num_eval; b0 += chunk) {
+    const int64_t b1 = std::min(num_eval, b0 + chunk), b_size = b1 - b0;
+    pair_users.clear();
+    pair_items.clear();
+    first.clear();
+    for (int64_t row = b0; row < b1; ++row) {
+      const int64_t u = users_[row];
+      first.push_back(static_cast<int64_t>(pair_items.size()));
+      pair_items.insert(pair_items.end(), relevant_.begin(u), relevant_.end(u));
+      pair_items.insert(pair_items.end(), negatives_.begin(u), negatives_.end(u));
+      pair_users.resize(pair_items.size(), u);
+    }
+    first.push_back(static_cast<int64_t>(pair_items.size()));
+    Tensor scores;
+    {
+      NoGradGuard no_grad;
+      scores = scorer(pair_users, pair_items);
+    }
+    const auto num_pairs = static_cast<int64_t>(pair_items.size());
+    RECGRAD_CHECK(scores.defined() && scores.dim() == 1 && scores.size(0) == num_pairs,
+                  "Evaluator: the pair scorer returned ",
+                  scores.defined() ? scores.shape().str() : std::string("an undefined tensor"),
+                  " for ", num_pairs, " pairs; expected [", num_pairs, "]");
+    const float* data = scores.data();
+    detail::parallel_for(b_size, 8, [&](int64_t b, int64_t e) {
+      std::vector<int64_t> positions;
+      for (int64_t row = b; row < e; ++row) {
+        // Relevant items first (positions 0..r-1), then the negatives, as evaluate() ranks them.
+        const int64_t r = relevant_.count(users_[b0 + row]);
+        positions.resize(r);
+        for (int64_t j = 0; j < r; ++j) positions[j] = j;
+        const UserRanking ranking = ranking_from_scores(
+            data + first[row], first[row + 1] - first[row], positions.data(), r);
+        metrics_.compute(ranking, per_user.data() + row * width);
+      }
+    });
+    for (int64_t row = 0; row < b_size; ++row)
+      for (int64_t m = 0; m < width; ++m) sums[m] += per_user[row * width + m];
   }
-  result.seconds = seconds_since(start);
-  return result;
+  return result(sums, seconds_since(start));
+}
+
+EvalResult Evaluator::result(const std::vector<double>& sums, double seconds) const {
+  const auto num_eval = static_cast<int64_t>(users_.size());
+  EvalResult r;
+  r.protocol = protocol_;
+  r.users_evaluated = num_eval;
+  r.users_skipped = relevant_.num_users() - num_eval;
+  for (size_t m = 0; m < sums.size(); ++m) {
+    r.metrics.emplace_back(metrics_.names()[m], num_eval > 0
+                                                    ? sums[m] / static_cast<double>(num_eval)
+                                                    : std::numeric_limits<double>::quiet_NaN());
+  }
+  r.seconds = seconds;
+  return r;
 }
 
 // ---------------------------------------------------------------------------------------------

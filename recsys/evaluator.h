@@ -33,6 +33,12 @@ namespace recgrad::recsys {
 /// masks it in place).
 using Scorer = std::function<Tensor(const std::vector<int64_t>& users)>;
 
+/// A model scoring (user, item) pairs: (users [n], items [n]) -> scores [n]. Rating models
+/// predict ratings with it (evaluate_ratings); ranking models score candidates
+/// (Evaluator::evaluate_pairs).
+using PairScorer =
+    std::function<Tensor(const std::vector<int64_t>& users, const std::vector<int64_t>& items)>;
+
 /// Which candidates a user's relevant items are ranked among (see the file comment).
 enum class Protocol { kFull, kSampled };
 
@@ -85,7 +91,15 @@ class Evaluator {
 
   /// Scores every user with a relevant item and averages the metrics over them.
   EvalResult evaluate(const Scorer& scorer) const;
+  /// The same for the sampled and fixed protocols, scoring only each user's candidates:
+  /// scorer(users, items) gets, user by user, the relevant items then the negatives, and must
+  /// return one score per pair. Equals evaluate() when the pair scores equal the rows'. Throws
+  /// recgrad::Error under the full protocol (every item is a candidate there).
+  EvalResult evaluate_pairs(const PairScorer& scorer) const;
 
+  /// True under the sampled and fixed protocols: each user's relevant items are ranked among a
+  /// list of negatives (evaluate_pairs applies), not among every item.
+  bool ranks_candidates() const { return mode_ == Mode::kCandidates; }
   /// Users evaluated, ascending (those with at least one relevant item).
   const std::vector<int64_t>& users() const { return users_; }
   /// The negatives `user` is ranked among (sampled: sorted; fixed: as given; full: empty).
@@ -101,6 +115,8 @@ class Evaluator {
   enum class Mode { kFull, kCandidates };
   struct Common {};  // tag of the constructor both public ways of building start from
   Evaluator(Common, const UserItems& relevant, EvalOptions opts);
+  // The result from per-metric sums over the evaluated users.
+  EvalResult result(const std::vector<double>& sums, double seconds) const;
 
   Mode mode_ = Mode::kFull;
   EvalOptions opts_;
@@ -111,10 +127,6 @@ class Evaluator {
   UserItems negatives_;  // sampled / fixed: each user's candidate negatives
   std::vector<int64_t> users_;
 };
-
-/// A rating model: (users [n], items [n]) -> predicted ratings [n].
-using PairScorer =
-    std::function<Tensor(const std::vector<int64_t>& users, const std::vector<int64_t>& items)>;
 
 /// RMSE and MAE of `predict` on the rated interactions of `test`, batch_size pairs per call.
 /// users_evaluated counts distinct users. Throws recgrad::Error when test has no ratings.

@@ -270,8 +270,15 @@ EvalResult evaluate_model(Recommender& model, const Experiment& ex, const EvalOp
     const UserItems& history = on_validation ? ex.train : ex.train_valid;
     const Evaluator evaluator =
         on_validation ? ex.validation_evaluator(opts) : ex.test_evaluator(opts);
-    result = evaluator.evaluate(
-        [&](const std::vector<int64_t>& users) { return model.score(users, history); });
+    // Under the sampled and fixed protocols only each user's ~100 candidates are scored.
+    result = evaluator.ranks_candidates()
+                 ? evaluator.evaluate_pairs(
+                       [&](const std::vector<int64_t>& users, const std::vector<int64_t>& items) {
+                         return model.score_pairs(users, items, history);
+                       })
+                 : evaluator.evaluate([&](const std::vector<int64_t>& users) {
+                     return model.score(users, history);
+                   });
   }
   if (was_training) model.train();
   return result;

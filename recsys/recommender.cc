@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 #include <vector>
 
 #include "autograd/anomaly.h"
@@ -32,6 +33,30 @@ void Recommender::check_finite_loss(const optim::Optimizer& opt, double loss) {
   if (opt.check_finite() && !std::isfinite(loss))
     throw NonFiniteError(
         detail::str_cat("the loss is ", detail::value_str(static_cast<float>(loss))));
+}
+
+Tensor Recommender::score_pairs(const std::vector<int64_t>& users,
+                                const std::vector<int64_t>& items, const UserItems& history) {
+  RECGRAD_CHECK(users.size() == items.size(), name(), ": score_pairs: ", users.size(),
+                " users but ", items.size(), " items");
+  // Each distinct user's row once, in order of first appearance.
+  std::vector<int64_t> distinct;
+  std::vector<int64_t> row_of(users.size());
+  std::unordered_map<int64_t, int64_t> seen;
+  for (size_t k = 0; k < users.size(); ++k) {
+    const auto [it, fresh] = seen.emplace(users[k], static_cast<int64_t>(distinct.size()));
+    if (fresh) distinct.push_back(users[k]);
+    row_of[k] = it->second;
+  }
+  const Tensor rows = score(distinct, history);
+  const int64_t n = rows.size(1);
+  Tensor out = Tensor::empty({static_cast<int64_t>(users.size())});
+  for (size_t k = 0; k < users.size(); ++k) {
+    RECGRAD_CHECK(items[k] >= 0 && items[k] < n, name(), ": score_pairs: item ", items[k],
+                  " is outside the ", n, " scored");
+    out.data()[k] = rows.data()[row_of[k] * n + items[k]];
+  }
+  return out;
 }
 
 Tensor Recommender::predict(const std::vector<int64_t>&, const std::vector<int64_t>&) {

@@ -70,6 +70,13 @@ class Recommender : public nn::Module {
   /// Scores [B, num_items] of `users` against every item, conditioned on `history` (fresh
   /// tensor; called under NoGradGuard, in eval mode).
   virtual Tensor score(const std::vector<int64_t>& users, const UserItems& history) = 0;
+  /// Scores [n] of the pairs (users[k], items[k]), as score() would give them, conditioned on
+  /// `history` (called under NoGradGuard, in eval mode). The sampled and fixed protocols rank
+  /// ~100 candidates per user through this. Default: score() of the distinct users, read at
+  /// the pairs; a model whose cost grows with each item scored (NeuMF's MLP tower) overrides
+  /// it to score the pairs alone.
+  virtual Tensor score_pairs(const std::vector<int64_t>& users, const std::vector<int64_t>& items,
+                             const UserItems& history);
 
   /// True for rating-prediction models (BiasedMF, AutoRec): evaluated by RMSE/MAE.
   virtual bool predicts_ratings() const { return false; }

@@ -177,6 +177,13 @@ Tensor NeuMf::score(const std::vector<int64_t>& users, const UserItems&) {
   return concat(parts, 0);
 }
 
+Tensor NeuMf::score_pairs(const std::vector<int64_t>& users, const std::vector<int64_t>& items,
+                          const UserItems&) {
+  RECGRAD_CHECK(users.size() == items.size(), name(), ": score_pairs: ", users.size(),
+                " users but ", items.size(), " items");
+  return logits(Ids(users), Ids(items));
+}
+
 void NeuMf::init_from_pretrained(const NeuMf& gmf, const NeuMf& mlp, float alpha) {
   RECGRAD_CHECK(config_.variant == NcfVariant::kNeuMf,
                 "init_from_pretrained: needs a neumf model, this is ", name());

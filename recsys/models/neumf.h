@@ -81,6 +81,11 @@ class NeuMf : public Recommender {
   /// sigmoid). Computes W_1·[p;q] as W_1ᵘ·p + W_1ⁱ·q so the first layer runs once per user and
   /// once per item, not once per pair.
   Tensor score(const std::vector<int64_t>& users, const UserItems& history) override;
+  /// Logits [n] of the pairs alone (the sampled and fixed protocols' ~100 candidates per user):
+  /// the MLP tower's layers above the first cost per pair, so scoring every item costs ~37x
+  /// more on the NCF protocol's 3,706 items.
+  Tensor score_pairs(const std::vector<int64_t>& users, const std::vector<int64_t>& items,
+                     const UserItems& history) override;
 
   /// NCF §3.4.1: copies the towers of a trained GMF and MLP (same sizes) into this NeuMF and sets
   /// the output layer to [α·h_GMF ; (1-α)·h_MLP], α·b_GMF + (1-α)·b_MLP. Marks the model

@@ -154,6 +154,58 @@ TEST_CASE("evaluator: sampled negatives are unseen, seeded, and with N = all equ
   }
 }
 
+TEST_CASE("evaluator: evaluate_pairs scores only the candidates and equals evaluate") {
+  const Split s = random_split(60, 80, 5);
+  const Scorer rows = random_scorer(80, 7);
+  // The pairs' scores read from the rows `rows` gives, counting the pairs asked for.
+  int64_t pairs_scored = 0;
+  const PairScorer pairs = [&](const std::vector<int64_t>& users,
+                               const std::vector<int64_t>& items) {
+    REQUIRE(users.size() == items.size());
+    pairs_scored += static_cast<int64_t>(items.size());
+    const Tensor all = rows(users);  // row k is users[k]'s
+    std::vector<float> v;
+    for (size_t k = 0; k < items.size(); ++k)
+      v.push_back(all.at({static_cast<int64_t>(k), items[k]}));
+    return tensor(v, {static_cast<int64_t>(v.size())});
+  };
+  EvalOptions opts;
+  opts.protocol = Protocol::kSampled;
+  opts.num_negatives = 10;
+  opts.batch_size = 7;  // several calls
+  const Evaluator sampled(s.test, {&s.train, &s.valid}, opts);
+  std::vector<std::vector<int64_t>> given(60);  // fixed negatives: never a relevant item
+  for (int64_t u = 0; u < 60; ++u)
+    for (int64_t i = 0; i < 80; i += 9)
+      if (!contains_sorted(s.test, u, i)) given[u].push_back(i);
+  const Evaluator fixed = Evaluator::with_negatives(s.test, given, opts);
+  for (const Evaluator* ev : {&sampled, &fixed}) {
+    CAPTURE(ev->evaluate(rows).protocol);
+    CHECK(ev->ranks_candidates());
+    pairs_scored = 0;
+    const EvalResult by_pairs = ev->evaluate_pairs(pairs), by_rows = ev->evaluate(rows);
+    int64_t candidates = 0;
+    for (int64_t u : ev->users())
+      candidates += s.test.count(u) + static_cast<int64_t>(ev->negatives(u).size());
+    CHECK(pairs_scored == candidates);  // nothing beyond each user's candidates
+    CHECK(by_pairs.users_evaluated == by_rows.users_evaluated);
+    for (size_t m = 0; m < by_rows.metrics.size(); ++m) {
+      CAPTURE(by_rows.metrics[m].first);
+      CHECK(by_pairs.metrics[m].second == by_rows.metrics[m].second);  // bit for bit
+    }
+  }
+  const Evaluator full(s.test, {&s.train, &s.valid}, EvalOptions{});
+  CHECK_FALSE(full.ranks_candidates());
+  CHECK_THROWS_WITH_AS(full.evaluate_pairs(pairs), doctest::Contains("sampled or fixed protocol"),
+                       recgrad::Error);
+  const PairScorer short_by_one = [](const std::vector<int64_t>& users,
+                                     const std::vector<int64_t>&) {
+    return zeros({static_cast<int64_t>(users.size()) - 1});
+  };
+  CHECK_THROWS_WITH_AS(sampled.evaluate_pairs(short_by_one),
+                       doctest::Contains("pair scorer returned"), recgrad::Error);
+}
+
 TEST_CASE("evaluator: results do not depend on batch size or thread count") {
   const Split s = random_split(300, 120, 8);
   const Scorer model = random_scorer(120, 2);
