@@ -126,6 +126,7 @@ class Cfgan : public Recommender {
   /// column of `history` through G, read at the users.  -> [B, num_items]
   Tensor score(const std::vector<int64_t>& users, const UserItems& history) override;
 
+  /// The settings the model was built with.
   const CfganConfig& config() const { return config_; }
   /// The numbers of every train_step so far, in order.
   const std::vector<GanStepLog>& step_log() const { return log_; }

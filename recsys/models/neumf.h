@@ -82,8 +82,8 @@ class NeuMf : public Recommender {
   /// once per item, not once per pair.
   Tensor score(const std::vector<int64_t>& users, const UserItems& history) override;
   /// Logits [n] of the pairs alone (the sampled and fixed protocols' ~100 candidates per user):
-  /// the MLP tower's layers above the first cost per pair, so scoring every item costs ~37x
-  /// more on the NCF protocol's 3,706 items.
+  /// the MLP tower's layers above the first cost per pair, so scoring every item does ~37x the
+  /// work on the NCF protocol (3,706 items against 100 candidates).
   Tensor score_pairs(const std::vector<int64_t>& users, const std::vector<int64_t>& items,
                      const UserItems& history) override;
 

@@ -83,18 +83,25 @@ std::vector<std::vector<int64_t>> user_batches() {
   return batches;
 }
 
-// What one call computes for a batch: the raw scores and the top-k lists.
+// What one call computes for a batch: the raw scores, two pairs' scores per user (as the
+// sampled protocol asks) and the top-k lists.
 struct Answer {
-  Tensor scores;
+  Tensor scores, pair_scores;
   TopK top;
 };
 
 Answer answer(Recommender& m, const std::vector<int64_t>& users) {
   const Experiment& ex = small_synthetic();
+  std::vector<int64_t> pair_users, pair_items;
+  for (int64_t u : users) {
+    pair_users.insert(pair_users.end(), {u, u});
+    pair_items.insert(pair_items.end(), {0, (7 * u + 3) % ex.data.num_items()});
+  }
   Answer a;
   {
     NoGradGuard no_grad;  // grad mode is per thread: every thread sets its own
     a.scores = m.score(users, ex.train_valid);
+    a.pair_scores = m.score_pairs(pair_users, pair_items, ex.train_valid);
   }
   a.top = m.recommend(users, kTopK, ex.train_valid, ex.train_valid);
   return a;
@@ -105,8 +112,8 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 }
 
 bool same_answer(const Answer& a, const Answer& b) {
-  return same_bits(a.scores, b.scores) && same_bits(a.top.scores, b.top.scores) &&
-         a.top.items.values == b.top.items.values;
+  return same_bits(a.scores, b.scores) && same_bits(a.pair_scores, b.pair_scores) &&
+         same_bits(a.top.scores, b.top.scores) && a.top.items.values == b.top.items.values;
 }
 
 // kThreads threads each answer every batch kRepeats times, in a thread-specific order, and
