@@ -103,7 +103,11 @@ int main(int argc, char** argv) {
     set_num_threads(static_cast<int>(threads));
     set_flush_denormals(true);  // as the recgrad CLI, and the replay (torch.set_flush_denormal)
 
-    const nlohmann::json meta_in = nlohmann::json::parse(bench::read_text(data + "/meta.json"));
+    const std::string meta_path = data + "/meta.json";
+    if (!bench::exists(meta_path))
+      throw std::runtime_error("cfgan_trace: no " + meta_path +
+                               " (--data takes a directory written by `recgrad export`)");
+    const nlohmann::json meta_in = nlohmann::json::parse(bench::read_text(meta_path));
     const int64_t num_users = meta_in.at("num_users"), num_items = meta_in.at("num_items");
     std::vector<std::vector<int64_t>> per_user(static_cast<size_t>(num_users));
     read_pairs(data + "/train.tsv", per_user, num_items);
