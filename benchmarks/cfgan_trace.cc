@@ -32,6 +32,7 @@
 #include "autograd/parallel.h"
 #include "benchmarks/files.h"
 #include "ops/runtime.h"
+#include "recsys/model_options.h"
 #include "recsys/models/cfgan.h"
 #include "recsys/registry.h"
 
@@ -91,12 +92,7 @@ int main(int argc, char** argv) {
   app.add_option("--set", settings, "a setting key=value, as `recgrad train --set`");
   CLI11_PARSE(app, argc, argv);
   try {
-    for (const std::string& kv : settings) {
-      const size_t eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0)
-        throw std::runtime_error("cfgan_trace: --set wants key=value, got '" + kv + "'");
-      spec.options[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
+    for (const std::string& kv : settings) parse_model_option(kv, spec.options);
     spec.seed = seed;
     data = bench::absolute(data);
     out = bench::absolute(out);
